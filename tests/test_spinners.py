@@ -1,0 +1,226 @@
+import pytest
+
+from unspin.document import tokenize
+from unspin.errors import UnspinError
+from unspin import wordnet as uwn
+from unspin.spinners import (
+    NlpaugWordNetSpinner,
+    SpinResult,
+    WordNetSpinner,
+    align_swaps,
+    penn_tag,
+    protected_tokens,
+)
+
+
+def _have_wordnet() -> bool:
+    try:
+        uwn.find_wordnet_source()
+        return True
+    except UnspinError:
+        return False
+
+
+needs_wordnet = pytest.mark.skipif(not _have_wordnet(), reason="no WordNet files (Debian wordnet-base)")
+
+PARA = (
+    "The small town sat at the edge of a wide valley, where the river turned slowly toward the sea. "
+    "Every morning the farmers carried fresh bread, cheese and fruit to the market near the old church. "
+    "Children ran along the narrow streets while their parents talked about the weather, the harvest and "
+    "the price of land. In the spring of 1998 a heavy storm destroyed many houses and damaged the bridge "
+    "that connected the town to the main road. The mayor, Margaret Hollis, asked the government for help, "
+    "but the answer came late and the money was never enough. People worked together to repair the roofs, "
+    "clear the fields and rebuild the bridge with stone from the nearby hills. It took nearly three years "
+    "and 4,500 hours of hard labour. Today visitors cross that bridge without knowing its story, yet the "
+    "older residents still remember the long nights, the cold water and the quiet pride they felt when "
+    "the first cart rolled across. Teachers tell the story to their students, and a simple wooden sign "
+    "beside the road gives the date of the storm. Young families have moved into the valley, new shops "
+    "have opened, and the market is busier than ever. Still, when the wind rises over the hills, some "
+    "people look at the river and think about what they almost lost."
+)
+N_WORDS = sum(t.is_word for t in tokenize(PARA))
+
+
+def unspin(result: SpinResult) -> str:
+    """Put the originals back into the spun text, right to left so earlier offsets stay valid."""
+    text = result.text
+    for s, e, spun, orig in sorted(result.swaps, reverse=True):
+        assert text[s:e] == spun
+        text = text[:s] + orig + text[e:]
+    return text
+
+
+# --- wordnet -------------------------------------------------------------------------------------------
+
+
+def test_lexnames_constant_is_the_standard_45():
+    lines = uwn.lexnames_text().splitlines()
+    assert len(lines) == 45
+    assert lines[0] == "00\tadj.all\t3"
+    assert lines[3] == "03\tnoun.Tops\t1"
+    assert lines[29] == "29\tverb.body\t2"
+    assert lines[44] == "44\tadj.ppl\t3"
+
+
+@needs_wordnet
+def test_wordnet_dir_builds_nltk_layout(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path))
+    data_dir = uwn.wordnet_dir()
+    assert data_dir == tmp_path / "nltk_data"
+    root = data_dir / "corpora" / "wordnet"
+    assert (root / "lexnames").read_text() == uwn.lexnames_text()
+    assert (root / "index.sense").read_text() == ""
+    for name in uwn.REQUIRED_FILES:
+        st = (root / name).lstat()
+        # NLTK 3.10's sandbox refuses symlinks out of nltk_data and multiply-linked files: plain copies only
+        assert not (root / name).is_symlink() and st.st_nlink == 1 and st.st_size > 0
+    assert uwn.wordnet_dir() == data_dir  # idempotent on a warm cache
+
+
+def test_missing_wordnet_is_a_one_line_unspin_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_WORDNET_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(uwn, "DEFAULT_WORDNET_DIRS", ())
+    with pytest.raises(UnspinError, match="WordNet not found: install Debian's wordnet-base"):
+        uwn.wordnet_dir()
+
+
+@needs_wordnet
+def test_load_wordnet_reads_debian_files():
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    wn = uwn.load_wordnet()
+    assert isinstance(wn, WordNetCorpusReader)
+    assert wn.synsets("dog")
+    assert "dog.n.01" in {s.name() for s in wn.synsets("dogs")}  # the .exc/morphy path works
+    assert wn.get_version() == "3.0"
+    assert wn.synset("dog.n.01").lexname() == "noun.animal"  # our lexnames file is used
+
+
+@needs_wordnet
+def test_default_nltk_wordnet_finds_it_after_ensure():
+    import nltk
+    from nltk.corpus import wordnet
+
+    data_dir = uwn.ensure_nltk_wordnet()
+    assert nltk.data.path[0] == str(data_dir)
+    assert wordnet.synsets("at")  # the any-POS lookup naive spinners rely on ("astatine")
+
+
+# --- spinners ------------------------------------------------------------------------------------------
+
+SPINNERS = [
+    pytest.param(WordNetSpinner, id="wordnet"),
+    pytest.param(NlpaugWordNetSpinner, id="nlpaug"),
+]
+
+
+@pytest.fixture(params=SPINNERS)
+def spinner_cls(request):
+    if request.param is NlpaugWordNetSpinner:
+        pytest.importorskip("nlpaug")
+    if not _have_wordnet():
+        pytest.skip("no WordNet files (Debian wordnet-base)")
+    return request.param
+
+
+def test_protected_tokens_are_names_numbers_punctuation_clitics():
+    text = "Paris is big. Paris didn't grow in 1990s, said Anna's friend\nJohn."
+    toks = tokenize(text)
+    prot = {toks[i].text for i in protected_tokens(text, toks)}
+    assert prot == {".", ",", "n't", "1990s", "Anna", "'s"}  # sentence/line-initial Paris, John are not names
+
+
+def test_spin_is_deterministic_per_seed(spinner_cls):
+    a = spinner_cls(rate=0.3, seed=7).spin(PARA)
+    b = spinner_cls(rate=0.3, seed=7).spin(PARA)
+    assert a == b and a.swaps
+    c = spinner_cls(rate=0.3, seed=8).spin(PARA)
+    assert c.text != a.text
+    # the result depends only on (seed, text), not on what the instance spun before
+    s = spinner_cls(rate=0.3, seed=7)
+    s.spin("Another text about rivers and hills.")
+    assert s.spin(PARA) == a
+
+
+def test_swap_offsets_point_at_spun_strings_and_invert(spinner_cls):
+    text = "  The river  turned slowly,\n\ntoward the sea.\tIt didn't stop!  "
+    for seed in range(5):
+        r = spinner_cls(rate=0.8, seed=seed).spin(text)
+        assert r.swaps
+        for s, e, spun, orig in r.swaps:
+            assert r.text[s:e] == spun and spun != orig
+        starts = [s for s, *_ in r.swaps]
+        assert starts == sorted(starts)
+        assert r.spans == [(s, e) for s, e, *_ in r.swaps]
+        # all whitespace and punctuation between tokens is kept: undoing the swaps gives the input back
+        assert unspin(r) == text
+
+
+def test_rate_zero_changes_nothing(spinner_cls):
+    r = spinner_cls(rate=0.0, seed=0).spin(PARA)
+    assert r == SpinResult(PARA, [])
+
+
+def test_approximate_rate_on_200_words(spinner_cls):
+    assert N_WORDS > 200
+    low = len(spinner_cls(rate=0.1, seed=0).spin(PARA).swaps) / N_WORDS
+    mid = len(spinner_cls(rate=0.3, seed=0).spin(PARA).swaps) / N_WORDS
+    high = len(spinner_cls(rate=0.6, seed=0).spin(PARA).swaps) / N_WORDS
+    # Function words without a WordNet synset ("the", "of") cannot be swapped, so the realised share
+    # of all words is below the nominal rate, but it must follow it.
+    assert 0.03 < low < 0.12
+    assert 0.12 < mid < 0.33
+    assert low < mid < high < 0.65
+
+
+@needs_wordnet
+def test_wordnet_spinner_rate_among_swappable_words():
+    # For the naive spinner, rate is exactly the per-word swap probability among words that have a
+    # different WordNet lemma; over ~140 such words the realised share is within a few points of it.
+    wn = uwn.load_wordnet()
+    toks = tokenize(PARA)
+    prot = protected_tokens(PARA, toks)
+    swappable = [
+        t
+        for i, t in enumerate(toks)
+        if i not in prot
+        and any(lm.name().replace("_", " ").lower() != t.norm for s in wn.synsets(t.norm) for lm in s.lemmas())
+    ]
+    assert len(swappable) > 120
+    for seed in range(3):
+        n = len(WordNetSpinner(rate=0.3, seed=seed).spin(PARA).swaps)
+        assert abs(n / len(swappable) - 0.3) < 0.1
+
+
+def test_names_and_numbers_untouched(spinner_cls):
+    r = spinner_cls(rate=1.0, seed=3).spin(PARA)
+    originals = {orig for *_, orig in r.swaps}
+    for keep in ("Margaret", "Hollis", "1998", "4,500"):
+        assert keep not in originals
+        assert keep in r.text
+    # with rate 1 most of the content words are gone
+    assert len(r.swaps) > 0.4 * N_WORDS
+
+
+@needs_wordnet
+def test_wordnet_spinner_keeps_case_and_spaces_multiword_lemmas():
+    r = WordNetSpinner(rate=1.0, seed=0).spin("Dogs bark. The cat sat at home.")
+    for s, e, spun, orig in r.swaps:
+        assert "_" not in spun
+        assert spun[0].isupper() == orig[0].isupper()
+    assert r.text.endswith(".")
+
+
+def test_penn_tag_stand_in():
+    if not _have_wordnet():
+        pytest.skip("no WordNet files")
+    tags = [t for _, t in penn_tag("The dog ran quickly at the green house . 3".split())]
+    assert tags == ["DT", "NN", "VB", "RB", "IN", "DT", "JJ", "NN", ".", "CD"]
+
+
+def test_align_swaps_recovers_multiword_replacements():
+    assert align_swaps("the lazy dog ran.", "the work shy dog run.") == [
+        (4, 12, "work shy", "lazy"),
+        (17, 20, "run", "ran"),
+    ]

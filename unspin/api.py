@@ -1,0 +1,62 @@
+"""The Python API: ``unspin.check(text) -> Report`` and the :class:`Checker` it is built on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import detect
+from .document import Document, Report
+from .ingest import from_text
+from .lexicon import Lexicon
+from .lm import KenLMScorer
+from .pack import load_pack
+from .restore import Restorer, RestoreConfig
+
+
+class Checker:
+    """Runs one document through restore and detect with one loaded pack.
+
+    ``pack``: a pack folder (default: the pack shipped with unspin, or ``$UNSPIN_PACK``).
+    ``exclude_evidence``: lexicon evidence tags to ignore (used to evaluate on held-out pages).
+    """
+
+    def __init__(self, pack: str | Path | None = None, config: RestoreConfig | None = None,
+                 exclude_evidence: Iterable[str] = ()):
+        self.pack = load_pack(pack)
+        self.lexicon = Lexicon(self.pack.lexicon_path, exclude_evidence=exclude_evidence)
+        self.scorer = KenLMScorer(self.pack.lm_path)
+        self.restorer = Restorer(self.lexicon, self.scorer, config)
+
+    def check_document(self, doc: Document) -> Report:
+        r = self.restorer.restore(doc)
+        feats = detect.features(r)
+        p = detect.spin_probability(feats)
+        return Report(
+            name=doc.name, text=doc.text, restored=r.restored, substitutions=r.substitutions,
+            spin_probability=p, verdict=detect.verdict(p), words=r.words, features=feats,
+            notes=list(doc.notes),
+        )
+
+    def check(self, text: str, name: str = "<text>") -> Report:
+        return self.check_document(from_text(text, name=name))
+
+
+_default: Checker | None = None
+
+
+def _checker() -> Checker:
+    global _default
+    if _default is None:
+        _default = Checker()
+    return _default
+
+
+def check(text: str) -> Report:
+    """Check one text with the default pack: is it spun, where, and what did it say?"""
+    return _checker().check(text)
+
+
+def restore(text: str) -> str:
+    """The most plausible original wording of ``text``."""
+    return _checker().check(text).restored

@@ -1,0 +1,252 @@
+"""The ``unspin`` command line.
+
+Every user-facing failure is an :class:`UnspinError`: one line on stderr, a non-zero exit, no traceback
+(set ``UNSPIN_DEBUG=1`` to see one). Files named with ``--output`` are written to a temporary file and
+renamed, so an interrupted run never leaves half a report over a good one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .errors import UnspinError
+
+FORMATS = ("text", "json", "html")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"unspin: error: {message}", err=True)
+    sys.exit(code)
+
+
+def write_atomic(path: Path, data: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UnspinError as e:
+            _fail(str(e), e.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.stderr.close()
+            sys.exit(141)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except MemoryError:
+            _fail("out of memory; try a smaller input", 1)
+        except Exception as e:  # a bug: still one line, with a way to get the traceback
+            if os.environ.get("UNSPIN_DEBUG"):
+                raise
+            _fail(f"internal error: {type(e).__name__}: {e} (set UNSPIN_DEBUG=1 for a traceback)", 1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="unspin")
+def cli():
+    """unspin: is this text spun, where, what did it say, and whose is it?"""
+
+
+def _load_inputs(inputs, max_chars):
+    from .ingest import load
+
+    for source in inputs:
+        try:
+            yield source, load(source, max_chars=max_chars), None
+        except UnspinError as e:
+            yield source, None, e
+
+
+def _run_checks(inputs, pack, max_chars, min_confidence):
+    from .api import Checker
+    from .restore import RestoreConfig
+
+    config = RestoreConfig(min_confidence=min_confidence)
+    checker = None
+    for source, doc, err in _load_inputs(inputs, max_chars):
+        if err is not None:
+            yield source, None, err
+            continue
+        if checker is None:  # load the pack only once there is something to check
+            checker = Checker(pack, config=config)
+        yield source, checker.check_document(doc), None
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--pack", type=click.Path(), default=None, help="Model pack folder (default: the shipped pack).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here (atomically).")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Report and restore swaps at least this likely.")
+@click.option("--max-chars", type=int, default=2_000_000, show_default=True, help="Cap on input length.")
+def check(inputs, fmt, pack, output, min_confidence, max_chars):
+    """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
+
+    Shows each swapped span with its likely original, a restored text, and a spin probability.
+    Several inputs give one JSON object per line with --format json.
+    """
+    from .render import render_html, render_json, render_text
+
+    failures = 0
+    reports = []
+    chunks: list[str] = []
+    for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence):
+        if err is not None:
+            click.echo(f"unspin: error: {source}: {err}", err=True)
+            failures += 1
+            if isinstance(err, UnspinError) and err.exit_code == 4:  # the pack is broken: nothing else will work
+                sys.exit(err.exit_code)
+            continue
+        reports.append(report)
+        if fmt == "json":
+            chunks.append(render_json(report) + "\n")
+        elif fmt == "text":
+            from rich.console import Console
+
+            buf = io.StringIO()
+            console = Console(file=buf, force_terminal=output is None and sys.stdout.isatty(),
+                              width=None if output is None else 100)
+            render_text(report, console)
+            chunks.append(buf.getvalue())
+        if output is None and fmt != "html":
+            click.echo(chunks.pop(), nl=False)
+    if fmt == "html" and reports:
+        chunks = [render_html(reports)]
+        if output is None:
+            click.echo(chunks[0])
+    if output is not None and reports:
+        write_atomic(Path(output), "".join(chunks))
+    if failures:
+        sys.exit(3 if not reports else 1)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--pack", type=click.Path(), default=None)
+@click.option("--max-chars", type=int, default=2_000_000, show_default=True)
+def restore(inputs, pack, max_chars):
+    """Print the restored (most likely original) text of each input."""
+    failures = 0
+    for source, report, err in _run_checks(inputs, pack, max_chars, 0.5):
+        if err is not None:
+            click.echo(f"unspin: error: {source}: {err}", err=True)
+            failures += 1
+            continue
+        click.echo(report.restored.rstrip("\n"))
+    if failures:
+        sys.exit(3)
+
+
+@cli.group()
+def pack():
+    """Build and inspect model packs (lexicon + language model)."""
+
+
+@pack.command("build")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Pack folder to write.")
+@click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True,
+              help="The shared data folder (corpora, thesauri data, tortured phrases).")
+@click.option("--corpus", "corpora", multiple=True,
+              help="Corpus name in SHARED/corpora or a .jsonl.gz path (default: pressreleases, wikipedia-half).")
+@click.option("--order", type=int, default=4, show_default=True)
+@click.option("--prune", default="0,1,1,2", show_default=True, help="lmplz --prune thresholds per order.")
+@click.option("--min-zipf", type=float, default=3.0, show_default=True,
+              help="Thesaurus originals must be at least this frequent (wordfreq Zipf scale).")
+@click.option("--limit-docs", type=int, default=None, help="Use at most this many documents per corpus.")
+@click.option("--lexicon-only", is_flag=True, help="Rebuild the lexicon, keep the pack's LM.")
+@click.option("--lm-only", is_flag=True, help="Retrain the LM, keep the pack's lexicon.")
+def pack_build(out, shared, corpora, order, prune, min_zipf, limit_docs, lexicon_only, lm_only):
+    """Build a model pack from ../shared (the default pack is built with the defaults)."""
+    from .pack import build_pack
+
+    try:
+        prune_t = tuple(int(x) for x in prune.split(","))
+    except ValueError:
+        raise UnspinError(f"--prune must be comma-separated integers, got {prune!r}") from None
+    m = build_pack(Path(out), Path(shared), corpora=list(corpora) or None, order=order, prune=prune_t,
+                   min_zipf=min_zipf, limit_docs=limit_docs, lexicon_only=lexicon_only, lm_only=lm_only)
+    sizes = ", ".join(f"{k} {v['bytes'] / 1e6:.1f} MB" for k, v in m["files"].items())
+    click.echo(f"pack written to {out}: {sizes} ({m['build_seconds']} s)")
+
+
+@pack.command("info")
+@click.option("--pack", "pack_dir", type=click.Path(), default=None)
+def pack_info(pack_dir):
+    """Show what a pack holds and verify its checksums."""
+    import json
+
+    from .pack import load_pack
+
+    p = load_pack(pack_dir)
+    click.echo(f"pack: {p.path} (checksums OK)")
+    click.echo(json.dumps(p.manifest, indent=2))
+
+
+@cli.command()
+@click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True)
+@click.option("--split", type=click.Choice(["test", "dev"]), default="test", show_default=True,
+              help="Report on the test split (default) or the dev split used to choose settings.")
+@click.option("--only", default="real,simulated,throughput", show_default=True,
+              help="Comma-separated parts: real, simulated, throughput.")
+@click.option("--docs", type=int, default=40, show_default=True, help="Simulated documents per spinner.")
+@click.option("--pack", type=click.Path(), default=None)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the figures here.")
+def bench(shared, split, only, docs, pack, json_out):
+    """Measure restoration and speed on real and simulated spun text from ../shared."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import bench as b
+
+    shared_p = Path(shared)
+    if not (shared_p / "data").is_dir():
+        raise UnspinError(f"shared data not found: {shared_p}/data (pass --shared)")
+    parts = [x.strip() for x in only.split(",") if x.strip()]
+    res = b.run(shared_p, parts, split, docs, pack)
+    console = Console()
+    console.print(f"unspin bench: {res['date']}, {res['machine']}, split={split}")
+    t = Table("set", "docs", "destroyed", "recovered", "recovery", "broken", "break rate")
+    rows = []
+    if "real_pairs" in res:
+        rows.append(("real spun pairs", res["real_pairs"]["total"]))
+    for sim in res.get("simulated", []):
+        rows.append((f"{sim['spinner']} spinner, rate {sim['rate']}", sim["total"]))
+    for name, tot in rows:
+        t.add_row(name, str(tot.get("documents", 0)), str(tot.get("destroyed", 0)), str(tot.get("recovered", 0)),
+                  f"{tot.get('recovery_rate', 0):.1%}", str(tot.get("broken", 0)), f"{tot.get('break_rate', 0):.2%}")
+    console.print(t)
+    if "throughput" in res:
+        tp = res["throughput"]
+        console.print(f"throughput: {tp['words_per_second']} words/s over {tp['words']} words "
+                      f"({tp['documents']} docs), peak RSS {tp['peak_rss_mb']} MB")
+    if json_out:
+        write_atomic(Path(json_out), json.dumps(res, indent=2) + "\n")
+
+
+def main() -> None:
+    cli(prog_name="unspin")
+
+
+if __name__ == "__main__":
+    main()

