@@ -30,6 +30,7 @@ import math
 import os
 import re
 import sqlite3
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from pathlib import Path
 from .document import lm_tokens
 from .errors import PackError
 
-LAYERS = ("observed", "tortured", "numbers", "wordnet", "moby")
+LAYERS = ("observed", "tortured", "numbers", "tortured-words", "wordnet", "moby")
 CURATED = ("observed", "tortured", "numbers")  # hand-made or observed swaps, as opposed to thesauri
 MAX_SPUN_TOKENS = 4
 MAX_ORIGINAL_TOKENS = 3
@@ -49,11 +50,11 @@ class Candidate:
     original: str  # lower-cased, tokenised with single spaces (as lm_tokens)
     evidence: str  # comma-separated layers
     similarity: float | None  # GloVe cosine of spun and original, None if either is unknown
-    fanout: int  # synonyms the thesaurus offers for the original; 0 for curated pairs
+    fanout: int  # fewest synonyms a thesaurus layer offers for the original; 0 if no thesaurus lists the pair
 
     @property
     def curated(self) -> bool:
-        return self.fanout == 0
+        return any(layer.split(":")[0] in CURATED for layer in self.evidence.split(","))
 
 
 def norm_phrase(text: str) -> str:
@@ -138,7 +139,7 @@ def tortured_word_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
         for row in csv.DictReader(f, delimiter="\t"):
             s, o = norm_phrase(row["spun_word"]), norm_phrase(row["original_word"])
             if s and o and s != o and max(zipf_frequency(s, "en"), zipf_frequency(o, "en")) < 6.0:
-                yield s, o, 5.0, "tortured"
+                yield s, o, 5.0, "tortured-words"
 
 
 def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
@@ -233,7 +234,7 @@ def build_table(quads: Iterable[tuple[str, str, float, str]], out: Path, vectors
         spun  original  evidence  similarity  fan-out
 
     keeping for each spun key the ``max_per_spun`` most plausible originals: curated layers first, then by
-    word-vector similarity and frequency of the original. ``fan-out`` is 0 for curated pairs.
+    word-vector similarity and frequency of the original. ``fan-out`` is 0 when no thesaurus lists the pair.
     """
     from wordfreq import zipf_frequency
 
@@ -245,7 +246,9 @@ def build_table(quads: Iterable[tuple[str, str, float, str]], out: Path, vectors
         if entry is None:
             merged[s][o] = [fanout, {layer}]
         else:
-            entry[0] = min(entry[0], fanout) if entry[0] and fanout else 0.0
+            # the thesaurus fan-out is kept even when a curated layer also lists the pair, so that the pair
+            # can still be weighed as a thesaurus pair when that curated evidence is held out
+            entry[0] = min(entry[0], fanout) if entry[0] and fanout else (entry[0] or fanout)
             entry[1].add(layer)
     rows = 0
     tmp = out.with_name(out.name + ".tmp")
@@ -254,7 +257,7 @@ def build_table(quads: Iterable[tuple[str, str, float, str]], out: Path, vectors
             scored = []
             for o, (fanout, layers) in merged[s].items():
                 sim = vectors.similarity(s, o) if vectors else None
-                curated = fanout == 0.0
+                curated = any(layer.split(":")[0] in CURATED for layer in layers)
                 rank = (curated, (0.3 if sim is None else sim) * 4 + 0.5 * zipf_frequency(o, "en")
                         - 0.3 * math.log(max(fanout, 1.0)) + 0.5 * (len(layers) - 1))
                 scored.append((rank, o, fanout, layers, sim))
@@ -289,7 +292,7 @@ def _sqlite_cache(table_path: Path) -> Path:
                 (r[0], r[1], r[2], float(r[3]) if r[3] else None, int(r[4])) for r in rows if len(r) == 5))
         con.execute("CREATE INDEX pairs_spun ON pairs(spun)")
         con.commit()
-    except (OSError, EOFError, ValueError, IndexError, gzip.BadGzipFile, sqlite3.Error) as e:
+    except (OSError, EOFError, ValueError, IndexError, UnicodeDecodeError, zlib.error, sqlite3.Error) as e:
         con.close()
         tmp.unlink(missing_ok=True)
         raise PackError(f"corrupt lexicon table {table_path}: {e}") from None
@@ -332,7 +335,17 @@ class Lexicon:
         if hit is not None:
             return hit
         cands = {c.original: c for c in self._query(spun)}
-        if " " not in spun and spun.isalpha():
+        if " " in spun:
+            # "brought about" <- caused: look up "bring about" and re-inflect the original's verb
+            first, rest = spun.split(" ", 1)
+            for lemma, tag in _lemmas_with_tag(first):
+                if lemma == first or not tag.startswith("V"):
+                    continue
+                for c in self._query(f"{lemma} {rest}"):
+                    infl = _inflect(c.original, tag)
+                    if infl and infl != spun and infl not in cands:
+                        cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
+        elif spun.isalpha():
             for lemma, tag in _lemmas_with_tag(spun):
                 if lemma == spun:
                     continue

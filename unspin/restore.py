@@ -19,6 +19,7 @@ that the span was swapped at all.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -44,10 +45,20 @@ class RestoreConfig:
     curated_logweight: float = -0.7  # observed and tortured-phrase pairs, number rewrites
     lm_weight: float = 1.0
     beam: int = 6
-    max_candidates: int = 12  # per spun key, the most likely originals
+    max_candidates: int = 20  # per spun key, the most likely originals
+    rank_zipf_weight: float = 0.7  # originals in prose are common words: rank candidates by frequency too
+    extra_word_cost: float = 0.5  # per word the original has beyond the spun span (spinners swap ~1:1)
+    # Spinners replace the natural word by a synonym, which is usually rarer ("stated" for said): a swap to a
+    # more frequent original is likelier, by this much per Zipf unit.
+    rarity_weight: float = 0.0
     max_span: int = 4  # tokens
     context_after: int = 3  # words of right context when scoring alternatives
     min_confidence: float = 0.5  # a best-path swap below this is left as it is
+    adapt_prior: bool = True  # fit the swap prior to the document in a second pass
+    adapt_min_words: int = 30  # too few words to estimate a density: keep the default prior
+    first_pass_recall: float = 0.25  # share of true swaps the first pass finds, to turn its count into a density
+    min_swap_prior: float = 0.03
+    max_swap_prior: float = 0.4
 
 
 @dataclass(slots=True)
@@ -84,6 +95,7 @@ class Restoration:
     lm_input: float = 0.0  # natural-log LM probability of the input as it is
     lm_restored: float = 0.0  # of the restored wording
     swap_confidences: list[float] = field(default_factory=list)  # every best-path swap, kept or not
+    prior_scale: float = 1.0  # how the second pass scaled the swap prior (1.0: one pass only)
 
 
 def sentences(tokens: list[Token], text: str) -> list[tuple[int, int]]:
@@ -136,7 +148,7 @@ class Restorer:
         self._vocab: dict[str, bool] = {}
 
     # -- priors ------------------------------------------------------------------------------------
-    def _priors(self, doc_text: str, tokens: list[Token], sent: tuple[int, int]) -> list[float]:
+    def _priors(self, doc_text: str, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0) -> list[float]:
         cfg = self.config
         a, b = sent
         caps_line = _line_is_caps(doc_text, tokens[a].start)
@@ -155,13 +167,15 @@ class Restorer:
             elif in_quote:
                 priors.append(cfg.quote_prior)
             else:
-                priors.append(cfg.swap_prior)
+                priors.append(min(cfg.swap_prior * scale, cfg.max_swap_prior))
         return priors
 
     def channel_logweight(self, c) -> float:
         cfg = self.config
         if c.curated:
             return cfg.curated_logweight
+        if not c.fanout:  # listed only by held-out evidence
+            return cfg.thesaurus_bias + cfg.sim_weight * ((c.similarity or cfg.sim_default) - 1.0)
         sim = cfg.sim_default if c.similarity is None else c.similarity
         return cfg.thesaurus_bias + cfg.sim_weight * (sim - 1.0) - cfg.fanout_power * math.log(max(c.fanout, 1))
 
@@ -189,18 +203,19 @@ class Restorer:
                     break
                 span_prior = min(span_prior, pj)
                 key = " ".join(t.norm for t in tokens[i:j])
-                n = 0
+                spun_zipf = _zipf(key)
+                scored = []
                 for c in self.lexicon.lookup(key):
                     words = tuple(c.original.split())
                     # An original the LM has never seen cannot be scored fairly (and is rarely right).
-                    if not all(self._known(w) for w in words):
-                        continue
-                    cost = math.log(span_prior) + self.channel_logweight(c)
-                    edges[i - a].append(_Edge(i, j, words, cost, c.evidence))
+                    if all(self._known(w) for w in words):
+                        logw = (self.channel_logweight(c) - cfg.extra_word_cost * max(0, len(words) - (j - i))
+                                + cfg.rarity_weight * max(0.0, _zipf(c.original) - spun_zipf))
+                        scored.append((logw + cfg.rank_zipf_weight * _zipf(c.original), logw, words, c.evidence))
+                # the likeliest originals by channel weight and word frequency; the LM decides among them
+                for _, logw, words, evidence in sorted(scored, key=lambda x: -x[0])[: cfg.max_candidates]:
+                    edges[i - a].append(_Edge(i, j, words, math.log(span_prior) + logw, evidence))
                     had = True
-                    n += 1
-                    if n >= cfg.max_candidates:
-                        break
             candidate_words += had
         return edges, candidate_words
 
@@ -246,13 +261,28 @@ class Restorer:
         return [math.exp(x - m) / z for x in scores]
 
     def restore(self, doc: Document) -> Restoration:
-        cfg, lm = self.config, self.scorer
-        text = doc.text
+        """Decode ``doc``. With ``adapt_prior``, decode twice: the first pass estimates how densely this
+        document is spun, the second decodes with a swap prior fitted to that (empirical Bayes). A clean
+        text then gets a smaller prior than the default (fewer false alarms) and a heavily spun one a larger
+        prior (more recovery)."""
+        cfg = self.config
         tokens = doc.tokens()
+        sents = sentences(tokens, doc.text)
+        result = self._pass(doc.text, tokens, sents, 1.0)
+        if cfg.adapt_prior and result.eligible_words >= cfg.adapt_min_words:
+            swapped = sum(c >= 0.5 for c in result.swap_confidences)
+            density = swapped / result.eligible_words / cfg.first_pass_recall
+            scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
+            result = self._pass(doc.text, tokens, sents, scale)
+            result.prior_scale = scale
+        return result
+
+    def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float) -> Restoration:
+        cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
-        for a, b in sentences(tokens, text):
-            priors = self._priors(text, tokens, (a, b))
+        for a, b in sents:
+            priors = self._priors(text, tokens, (a, b), scale)
             result.eligible_words += sum(p > 0 for p in priors)
             edges, cw = self._edges(tokens, a, b, priors)
             result.candidate_words += cw
@@ -293,6 +323,13 @@ class Restorer:
                 pos += n_words
         result.restored = apply_substitutions(text, result.substitutions)
         return result
+
+
+@functools.lru_cache(maxsize=200_000)
+def _zipf(phrase: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(phrase, "en")
 
 
 def apply_substitutions(text: str, subs: list[Substitution]) -> str:

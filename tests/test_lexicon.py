@@ -1,0 +1,73 @@
+"""Lexicon: building the reverse-channel table and looking spun forms up (inflection, held-out evidence)."""
+
+import gzip
+
+import pytest
+
+from unspin import lexicon as lx
+from unspin.errors import PackError
+
+
+@pytest.fixture
+def table(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    quads = [
+        *lx.thesaurus_pairs([("say", ["state", "declare", "tell"]), ("region", ["area", "zone"]),
+                             ("finish", ["finishing", "end"])], "moby", 3.0),
+        ("the place", "where", 0.0, "observed:page-a"),
+        ("newshounds", "journalists", 0.0, "observed:page-b"),
+        *lx.number_pairs(),
+    ]
+    path = tmp_path / "lexicon.tsv.gz"
+    stats = lx.build_table(quads, path)
+    assert stats["pairs"] > 0
+    return path
+
+
+def test_table_rows_have_five_columns(table):
+    with gzip.open(table, "rt", encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f]
+    assert rows and all(len(r) == 5 for r in rows)
+    spun_orig = {(r[0], r[1]) for r in rows}
+    assert ("state", "say") in spun_orig and ("say", "state") in spun_orig  # both directions
+    assert ("the place", "where") in spun_orig
+    # variants of the same word are not swaps a spinner makes
+    assert ("finishing", "finish") not in spun_orig
+
+
+def test_lookup_reinflects_through_the_lemma(table):
+    lex = lx.Lexicon(table)
+    originals = {c.original for c in lex.lookup("stated")}
+    assert "said" in originals  # stated <- state <- say -> said
+    assert {c.original for c in lex.lookup("areas")} >= {"regions"}
+
+
+def test_lookup_phrases_and_numbers(table):
+    lex = lx.Lexicon(table)
+    assert [c.original for c in lex.lookup("the place")] == ["where"]
+    assert lex.lookup("the place")[0].curated
+    assert "41st" in {c.original for c in lex.lookup("forty first")}
+    assert "four" in {c.original for c in lex.lookup("4")}
+    assert lex.lookup("no such phrase here") == []
+
+
+def test_held_out_evidence_is_ignored(table):
+    lex = lx.Lexicon(table, exclude_evidence=["observed:page-b"])
+    assert lex.lookup("newshounds") == []
+    assert [c.original for c in lex.lookup("the place")] == ["where"]
+
+
+def test_corrupt_or_missing_table_is_a_pack_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(PackError):
+        lx.Lexicon(tmp_path / "missing.tsv.gz")
+    bad = tmp_path / "bad.tsv.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00garbage that is not gzip")
+    with pytest.raises(PackError):
+        lx.Lexicon(bad)
+    assert not list((tmp_path / "cache" / "lexicon").glob("*.sqlite"))  # no half-built cache left behind
+
+
+def test_number_pairs_cover_ordinals():
+    pairs = {(s, o) for s, o, _, _ in lx.number_pairs()}
+    assert ("twenty fifth", "25th") in pairs and ("forty first", "41st") in pairs and ("third", "3rd") in pairs

@@ -1,0 +1,69 @@
+"""The noisy-channel decoder on a tiny hand-made language model and lexicon."""
+
+import pytest
+
+from unspin import lexicon as lx
+from unspin.document import Document
+from unspin.lm import KenLMScorer
+from unspin.restore import RestoreConfig, Restorer, apply_substitutions, detokenize, match_case, sentences
+
+
+@pytest.fixture
+def restorer(tmp_path, monkeypatch, tiny_arpa):
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    quads = [
+        *lx.thesaurus_pairs([("war", ["battle", "fight"]), ("ended", ["finished", "concluded"]),
+                             ("region", ["patch", "area"]), ("said", ["stated"])], "moby", 0.0),
+        ("the place", "where", 0.0, "observed:x"),
+        ("newshounds", "journalists", 0.0, "observed:x"),
+    ]
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, table)
+    # no word vectors in this tiny lexicon: treat unknown similarity as near synonyms
+    cfg = RestoreConfig(swap_prior=0.3, adapt_prior=False, sim_default=0.9)
+    return Restorer(lx.Lexicon(table), KenLMScorer(tiny_arpa), cfg)
+
+
+def test_restores_swapped_words_and_phrases(restorer):
+    doc = Document("Officials stated the battle finished. Officials told newshounds the place they live.")
+    r = restorer.restore(doc)
+    assert r.restored == "Officials said the war ended. Officials told journalists where they live."
+    for s in r.substitutions:
+        assert doc.text[s.start : s.end] == s.spun  # offsets point at the input
+        assert 0.5 <= s.confidence <= 1.0
+    assert {(s.spun, s.original) for s in r.substitutions} >= {("the place", "where"), ("newshounds", "journalists")}
+
+
+def test_leaves_plausible_text_alone(restorer):
+    r = restorer.restore(Document("The war ended in 2020."))
+    assert r.substitutions == [] and r.restored == "The war ended in 2020."
+
+
+def test_capitalisation_follows_the_input(restorer):
+    r = restorer.restore(Document("The place they live was quiet."))
+    assert r.restored.startswith("Where they live")
+
+
+def test_all_caps_lines_are_not_touched(restorer):
+    text = "THE BATTLE FINISHED AND NEWSHOUNDS STATED IT\nthe battle finished ."
+    r = restorer.restore(Document(text))
+    assert r.restored.splitlines()[0] == text.splitlines()[0]
+    assert "war ended" in r.restored.splitlines()[1]
+
+
+def test_lm_scores_are_reported(restorer):
+    r = restorer.restore(Document("Officials stated the battle finished."))
+    assert r.lm_restored > r.lm_input  # the restored wording is more plausible to the LM
+    assert r.words == 5 and r.eligible_words >= 4
+
+
+def test_helpers():
+    assert detokenize(["did", "n't", "say", "it", "."]) == "didn't say it."
+    assert match_case("where", "The place") == "Where"
+    assert match_case("where", "THE PLACE") == "WHERE"
+    from unspin.document import Substitution
+
+    subs = [Substitution(4, 9, "patch", "region", 0.9)]
+    assert apply_substitutions("the patch is", subs) == "the region is"
+    doc = Document("One sentence. Another one here!\nA new line")
+    assert len(sentences(doc.tokens(), doc.text)) == 3
