@@ -27,14 +27,20 @@ class Checker:
         self.lexicon = Lexicon(self.pack.lexicon_path, exclude_evidence=exclude_evidence)
         self.scorer = KenLMScorer(self.pack.lm_path)
         self.restorer = Restorer(self.lexicon, self.scorer, config)
+        self.detector = detect.Detector.load(self.pack.detector_path) if self.pack.detector_path else None
 
     def check_document(self, doc: Document) -> Report:
         r = self.restorer.restore(doc)
         feats = detect.features(r)
-        p = detect.spin_probability(feats)
+        if self.detector is not None:
+            p = self.detector.probability(feats)
+            verdict = self.detector.verdict(p)
+        else:
+            p = detect.spin_probability(feats)
+            verdict = detect.verdict(p)
         return Report(
             name=doc.name, text=doc.text, restored=r.restored, substitutions=r.substitutions,
-            spin_probability=p, verdict=detect.verdict(p), words=r.words, features=feats,
+            spin_probability=p, verdict=verdict, words=r.words, features=feats,
             notes=list(doc.notes),
         )
 

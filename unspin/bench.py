@@ -5,7 +5,7 @@ Splits (never tune on test):
   settings), ``test`` = the other pairs. Each page is checked with the observed swaps learnt from *that*
   page removed from the lexicon, so no page is restored with its own answers.
 - simulated spinning: documents of the Reuters-21578 corpus, which the language model is not trained on;
-  document index % 10 == 9 is test, the rest dev. The third-party spinner is nlpaug's WordNet synonym
+  document index % 10 == 9 is test, index % 10 == 8 dev (see ``lmbuild.HELD_OUT``). The third-party spinner is nlpaug's WordNet synonym
   augmenter; unspin's own naive WordNet spinner is reported beside it.
 """
 
@@ -29,11 +29,13 @@ def _pairs(shared: Path, split: str) -> list[dict]:
 
 
 def corpus_docs(path: Path, split: str, n: int, min_words: int = 120, max_words: int = 600) -> list[dict]:
-    """``n`` documents of a split (index % 10 == 9 is test), of ordinary article length."""
+    """``n`` documents of a split, of ordinary article length: ``test`` is index % 10 == 9, ``dev`` is
+    index % 10 == 8 (the split that also trains the detector); neither is ever in the LM's training text."""
     out = []
+    want = {"test": 9, "dev": 8}[split]
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for i, line in enumerate(f):
-            if (i % 10 == 9) != (split == "test"):
+            if i % 10 != want:
                 continue
             d = json.loads(line)
             words = len(d.get("text", "").split())

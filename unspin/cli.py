@@ -201,6 +201,53 @@ def pack_info(pack_dir):
     click.echo(json.dumps(p.manifest, indent=2))
 
 
+@cli.group()
+def train():
+    """Train models of the pack from data the project makes."""
+
+
+@train.command("detector")
+@click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True)
+@click.option("--pack", type=click.Path(), default=None, help="Pack to train for (default: the shipped pack).")
+@click.option("--docs", type=int, default=150, show_default=True, help="Documents per corpus (each clean + spun).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def train_detector_cmd(shared, pack, docs, seed):
+    """Fit the calibrated spin detector on clean and simulated spun text (train split of the corpora)."""
+    from .train import train_detector
+
+    if not (Path(shared) / "corpora").is_dir():
+        raise UnspinError(f"shared corpora not found: {shared}/corpora (pass --shared)")
+    p = train_detector(Path(shared), pack, n_docs=docs, seed=seed)
+    click.echo(f"detector trained: calibration AUC {p['calibration']['auc']:.4f} on {p['calibration']['documents']} "
+               f"texts; 'spun' threshold {p['high']:.3f} (target false-alarm rate {p['target_fpr']:.0%})")
+
+
+@cli.command()
+@click.option("--spinner", "spinner_name", required=True,
+              type=click.Choice(["thesaurus", "sparse", "phrase", "wordnet", "nlpaug-wordnet"]))
+@click.option("--corpus", default="../shared/corpora/reuters21578.jsonl.gz", show_default=True,
+              type=click.Path(dir_okay=False), help="A .jsonl.gz corpus with id and text.")
+@click.option("--docs", type=int, default=20, show_default=True)
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True)
+@click.option("--rate", type=click.FloatRange(0, 1), default=None, help="Swap rate (default: the family's).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="JSON Lines file (atomic).")
+def simulate(spinner_name, corpus, docs, split, rate, seed, output):
+    """Spin documents with a simulated spinner family: original, spun text and the true swaps, as JSON Lines."""
+    import json
+
+    from .simulate import simulate as run_simulation, write_jsonl_atomic
+
+    if not Path(corpus).is_file():
+        raise UnspinError(f"corpus not found: {corpus}")
+    rows = run_simulation(Path(corpus), spinner_name, n_docs=docs, split=split, seed=seed, rate=rate)
+    if output:
+        write_jsonl_atomic(rows, Path(output))
+    else:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+
+
 @cli.command()
 @click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True)
 @click.option("--split", type=click.Choice(["test", "dev"]), default="test", show_default=True,

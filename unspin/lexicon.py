@@ -308,11 +308,12 @@ class Lexicon:
     whose swaps were learnt from it).
     """
 
-    def __init__(self, table_path: Path, exclude_evidence: Iterable[str] = ()):
+    def __init__(self, table_path: Path, exclude_evidence: Iterable[str] = (), reinflect: bool = True):
         self.table_path = Path(table_path)
         if not self.table_path.exists():
             raise PackError(f"lexicon table missing: {self.table_path}")
         self.exclude = frozenset(exclude_evidence)
+        self.reinflect = reinflect
         self._con = sqlite3.connect(_sqlite_cache(self.table_path), check_same_thread=False)
         self._cache: dict[str, list[Candidate]] = {}
 
@@ -353,6 +354,16 @@ class Lexicon:
                     infl = _inflect(c.original, tag)
                     if infl and infl != spun and infl not in cands:
                         cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
+        if self.reinflect and spun.isalpha() and all(lemma == spun for lemma, _ in _lemmas_with_tag(spun)):
+            # Naive spinners (nlpaug's WordNet augmenter and the like) put a synonym's *lemma* where an
+            # inflected word stood: "said" -> say, "ports" -> larboard, "bags" -> bag. So a base form may
+            # stand for any inflection of a candidate, or of itself. Marked so the decoder can charge for it.
+            for c in [Candidate(spun, "self", None, 1), *cands.values()]:
+                if " " in c.original:
+                    continue
+                for form in _inflections(c.original):
+                    if form != spun and form not in cands:
+                        cands[form] = Candidate(form, c.evidence + ",+inflected", c.similarity, c.fanout)
         result = list(cands.values())  # table order: most plausible first
         self._cache[spun] = result
         return result
@@ -370,6 +381,21 @@ def _lemmas_with_tag(word: str) -> tuple[tuple[str, str], ...]:
                 if word in forms and tag not in ("VB", "VBP", "NN", "JJ", "RB") :
                     out.append((lemma, tag))
     return tuple(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _inflections(word: str) -> tuple[str, ...]:
+    """Inflected forms of a base-form word (past, participles, third person, plural, comparative)."""
+    import lemminflect
+
+    forms = []
+    for upos in ("VERB", "NOUN", "ADJ"):
+        if word not in lemminflect.getAllLemmas(word, upos=upos).get(upos, ()):
+            continue
+        for tag, fs in lemminflect.getAllInflections(word, upos=upos).items():
+            if tag in ("VBD", "VBN", "VBG", "VBZ", "NNS", "JJR", "JJS"):
+                forms.extend(fs)
+    return tuple(dict.fromkeys(f for f in forms if f != word))
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -23,6 +23,8 @@ class Scorer(Protocol):
 
     def step(self, state, word: str) -> tuple[float, object]: ...
 
+    def extend(self, state, words) -> tuple[float, object]: ...
+
     def end(self, state) -> float: ...
 
     def score_sentence(self, words: list[str]) -> float: ...
@@ -59,6 +61,15 @@ class KenLMScorer:
         out = self._kenlm.State()
         lp = self.model.BaseScore(state, word, out)
         return lp * LN10, out
+
+    def extend(self, state, words) -> tuple[float, object]:
+        """Score several words in a row (the decoder's hot loop: one Python call per lattice edge)."""
+        new_state, score, total = self._kenlm.State, self.model.BaseScore, 0.0
+        for w in words:
+            out = new_state()
+            total += score(state, w, out)
+            state = out
+        return total * LN10, state
 
     def end(self, state) -> float:
         out = self._kenlm.State()

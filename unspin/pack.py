@@ -27,6 +27,7 @@ from .errors import PackError, UnspinError
 
 DEFAULT_PACK = Path(__file__).parent / "data" / "pack"
 PACK_FILES = ("lexicon.tsv.gz", "lm.bin")
+OPTIONAL_FILES = ("detector.json",)  # trained by `unspin train detector`
 
 
 def _sha256(path: Path) -> str:
@@ -49,6 +50,11 @@ class Pack:
     @property
     def lm_path(self) -> Path:
         return self.path / "lm.bin"
+
+    @property
+    def detector_path(self) -> Path | None:
+        p = self.path / "detector.json"
+        return p if p.is_file() else None
 
 
 def load_pack(path: str | Path | None = None, verify: bool = True) -> Pack:
@@ -73,7 +79,24 @@ def load_pack(path: str | Path | None = None, verify: bool = True) -> Pack:
             # Size first: cheap and catches truncated copies; the hash catches everything else.
             if f.stat().st_size != files[name].get("bytes", f.stat().st_size) or _sha256(f) != want:
                 raise PackError(f"model pack file {f} is corrupt (checksum mismatch); rebuild or reinstall the pack")
+    for name in OPTIONAL_FILES:
+        f = path / name
+        want = files.get(name, {}).get("sha256")
+        if f.is_file() and verify and want and _sha256(f) != want:
+            raise PackError(f"model pack file {f} is corrupt (checksum mismatch); retrain or reinstall the pack")
     return Pack(path, manifest)
+
+
+def add_file_to_pack(pack_dir: Path, tmp_file: Path, name: str) -> None:
+    """Move ``tmp_file`` into the pack as ``name`` and record it in the manifest, both by atomic renames."""
+    manifest_path = pack_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest.setdefault("files", {})[name] = {"bytes": tmp_file.stat().st_size, "sha256": _sha256(tmp_file)}
+    fd, tmp_manifest = tempfile.mkstemp(prefix=".manifest.", dir=pack_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(manifest, indent=2) + "\n")
+    os.replace(tmp_file, pack_dir / name)
+    os.replace(tmp_manifest, manifest_path)
 
 
 def build_pack(
@@ -141,6 +164,9 @@ def build_pack(
             manifest["sources"]["lm"] = {"corpora": corpora, **stats}
         elif old:
             shutil.copy2(old / "lm.bin", work / "lm.bin")
+        if old and (old / "detector.json").exists():
+            # a new lexicon or LM changes the detector's features: the old detector no longer applies
+            print("note: the rebuilt pack has no detector; train one with `unspin train detector`", file=sys.stderr)
         for name in PACK_FILES:
             f = work / name
             if not f.exists():

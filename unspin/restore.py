@@ -43,8 +43,10 @@ class RestoreConfig:
     sim_default: float = 0.2  # similarity assumed when a side has no word vector
     fanout_power: float = 0.3  # tempers the 1/fan-out of thesauri, which list far more synonyms than spinners use
     curated_logweight: float = -0.7  # observed and tortured-phrase pairs, number rewrites
+    reinflect_logweight: float = -3.0  # a base form standing for an inflected original ("say" for said)
     lm_weight: float = 1.0
     beam: int = 6
+    first_pass_beam: int = 2
     max_candidates: int = 20  # per spun key, the most likely originals
     rank_zipf_weight: float = 0.7  # originals in prose are common words: rank candidates by frequency too
     extra_word_cost: float = 0.5  # per word the original has beyond the spun span (spinners swap ~1:1)
@@ -96,6 +98,8 @@ class Restoration:
     lm_restored: float = 0.0  # of the restored wording
     swap_confidences: list[float] = field(default_factory=list)  # every best-path swap, kept or not
     prior_scale: float = 1.0  # how the second pass scaled the swap prior (1.0: one pass only)
+    rare_words: int = 0  # eligible words rarer than Zipf 3 (spinners reach for odd synonyms)
+    curated_swaps: int = 0  # swaps backed by the tortured-phrase list or observed real swaps
 
 
 def sentences(tokens: list[Token], text: str) -> list[tuple[int, int]]:
@@ -146,6 +150,7 @@ class Restorer:
         self.scorer = scorer
         self.config = config or RestoreConfig()
         self._vocab: dict[str, bool] = {}
+        self._cand_cache: dict[str, list] = {}
 
     # -- priors ------------------------------------------------------------------------------------
     def _priors(self, doc_text: str, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0) -> list[float]:
@@ -172,6 +177,14 @@ class Restorer:
 
     def channel_logweight(self, c) -> float:
         cfg = self.config
+        if c.evidence.endswith("+inflected"):
+            # a lemma standing for an inflected form: the naive-spinner pattern; "self" = the same word
+            base = 0.0 if c.evidence.startswith("self") else self._base_logweight(c)
+            return base + cfg.reinflect_logweight
+        return self._base_logweight(c)
+
+    def _base_logweight(self, c) -> float:
+        cfg = self.config
         if c.curated:
             return cfg.curated_logweight
         if not c.fanout:  # listed only by held-out evidence
@@ -184,6 +197,30 @@ class Restorer:
         if known is None:
             known = self._vocab[word] = self.scorer.in_vocabulary(word)
         return known
+
+    def _candidates(self, key: str) -> list[tuple[float, tuple[str, ...], str]]:
+        """The likeliest originals of a spun key, by channel weight and word frequency, with their channel
+        log-weights (the LM decides among them). Cached: it does not depend on the document."""
+        hit = self._cand_cache.get(key)
+        if hit is not None:
+            return hit
+        cfg = self.config
+        n_spun = key.count(" ") + 1
+        spun_zipf = _zipf(key)
+        scored = []
+        for c in self.lexicon.lookup(key):
+            words = tuple(c.original.split())
+            # An original the LM has never seen cannot be scored fairly (and is rarely right).
+            if all(self._known(w) for w in words):
+                logw = (self.channel_logweight(c) - cfg.extra_word_cost * max(0, len(words) - n_spun)
+                        + cfg.rarity_weight * max(0.0, _zipf(c.original) - spun_zipf))
+                scored.append((logw + cfg.rank_zipf_weight * _zipf(c.original), logw, words, c.evidence))
+        scored.sort(key=lambda x: -x[0])
+        out = [(logw, words, ev) for _, logw, words, ev in scored[: cfg.max_candidates]]
+        if len(self._cand_cache) > 200_000:
+            self._cand_cache.clear()
+        self._cand_cache[key] = out
+        return out
 
     # -- lattice -----------------------------------------------------------------------------------
     def _edges(self, tokens: list[Token], a: int, b: int, priors: list[float]) -> tuple[list[list[_Edge]], int]:
@@ -203,25 +240,16 @@ class Restorer:
                     break
                 span_prior = min(span_prior, pj)
                 key = " ".join(t.norm for t in tokens[i:j])
-                spun_zipf = _zipf(key)
-                scored = []
-                for c in self.lexicon.lookup(key):
-                    words = tuple(c.original.split())
-                    # An original the LM has never seen cannot be scored fairly (and is rarely right).
-                    if all(self._known(w) for w in words):
-                        logw = (self.channel_logweight(c) - cfg.extra_word_cost * max(0, len(words) - (j - i))
-                                + cfg.rarity_weight * max(0.0, _zipf(c.original) - spun_zipf))
-                        scored.append((logw + cfg.rank_zipf_weight * _zipf(c.original), logw, words, c.evidence))
-                # the likeliest originals by channel weight and word frequency; the LM decides among them
-                for _, logw, words, evidence in sorted(scored, key=lambda x: -x[0])[: cfg.max_candidates]:
+                for logw, words, evidence in self._candidates(key):
                     edges[i - a].append(_Edge(i, j, words, math.log(span_prior) + logw, evidence))
                     had = True
             candidate_words += had
         return edges, candidate_words
 
     # -- search ------------------------------------------------------------------------------------
-    def _decode(self, edges: list[list[_Edge]], a: int, b: int) -> list[_Edge]:
+    def _decode(self, edges: list[list[_Edge]], a: int, b: int, beam: int) -> list[_Edge]:
         cfg, lm = self.config, self.scorer
+        extend, lm_weight = lm.extend, cfg.lm_weight
         n = b - a
         stacks: list[dict] = [dict() for _ in range(n + 1)]
         start = lm.begin()
@@ -229,13 +257,13 @@ class Restorer:
         for i in range(n):
             if not stacks[i]:
                 continue
-            hyps = sorted(stacks[i].values(), key=lambda h: -h.score)[: cfg.beam]
+            hyps = stacks[i].values()
+            if len(hyps) > beam:
+                hyps = sorted(hyps, key=lambda h: -h.score)[:beam]
             for h in hyps:
                 for e in edges[i]:
-                    s, st = h.score + e.cost, h.state
-                    for w in e.words:
-                        lp, st = lm.step(st, w)
-                        s += cfg.lm_weight * lp
+                    lp, st = extend(h.state, e.words)
+                    s = h.score + e.cost + lm_weight * lp
                     stack = stacks[e.end - a]
                     old = stack.get(st)
                     if old is None or old.score < s:
@@ -268,25 +296,29 @@ class Restorer:
         cfg = self.config
         tokens = doc.tokens()
         sents = sentences(tokens, doc.text)
-        result = self._pass(doc.text, tokens, sents, 1.0)
-        if cfg.adapt_prior and result.eligible_words >= cfg.adapt_min_words:
+        adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
+        # the first pass only estimates a density when a second follows: a narrower beam is enough
+        result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam)
+        if adapt and result.eligible_words >= cfg.adapt_min_words:
             swapped = sum(c >= 0.5 for c in result.swap_confidences)
             density = swapped / result.eligible_words / cfg.first_pass_recall
             scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
-            result = self._pass(doc.text, tokens, sents, scale)
+            result = self._pass(doc.text, tokens, sents, scale, cfg.beam)
             result.prior_scale = scale
         return result
 
-    def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float) -> Restoration:
+    def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
+              beam: int) -> Restoration:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
         for a, b in sents:
             priors = self._priors(text, tokens, (a, b), scale)
             result.eligible_words += sum(p > 0 for p in priors)
+            result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             edges, cw = self._edges(tokens, a, b, priors)
             result.candidate_words += cw
-            path = self._decode(edges, a, b)
+            path = self._decode(edges, a, b, beam)
             # LM score of the input as it is, and of the path, for detection features
             st = lm.begin()
             for t in tokens[a:b]:
@@ -314,6 +346,9 @@ class Restorer:
                     post = self._posterior([keep, *alts], states[k], right)
                     p_swap = 1.0 - post[0]
                     result.swap_confidences.append(p_swap)
+                    if p_swap >= cfg.min_confidence and any(
+                            layer.split(":")[0] in ("tortured", "observed") for layer in e.evidence.split(",")):
+                        result.curated_swaps += 1
                     if p_swap >= cfg.min_confidence:
                         span = text[tokens[e.start].start : tokens[e.end - 1].end]
                         result.substitutions.append(Substitution(

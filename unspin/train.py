@@ -1,0 +1,129 @@
+"""``unspin train detector``: fit the calibrated spin detector on text the project spins itself.
+
+Data: documents of the ``train`` split (index % 10 == 8, never in the LM's training text) of the shared
+corpora, each used once clean and once spun by a spinner family drawn in turn (dense thesaurus, sparse,
+phrase dictionary, naive WordNet), at a rate drawn from the family's range, cut to a random length so the
+detector sees short and long texts. Documents are split into a fitting part and a calibration part; the
+isotonic calibration and the verdict threshold are chosen on the calibration part only. The ``test`` split
+(index % 10 == 9) is left to ``unspin bench``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .detect import FEATURES, features
+from .document import Document
+from .errors import UnspinError
+from .lmbuild import read_corpus
+
+CORPORA = ("pressreleases", "reuters21578", "wikipedia-half")
+# family -> (low, high) swap rate: what each family's tools are set to in the wild
+FAMILIES = {"thesaurus": (0.4, 0.8), "sparse": (0.1, 0.3), "phrase": (0.5, 1.0), "wordnet": (0.15, 0.4)}
+TARGET_FPR = 0.01
+
+
+def _truncate(text: str, rng: random.Random) -> str:
+    paras = [p for p in text.split("\n") if p.strip()]
+    words_wanted = rng.choice([60, 120, 250, 500, 1000])
+    out, n = [], 0
+    for p in paras:
+        out.append(p)
+        n += len(p.split())
+        if n >= words_wanted:
+            break
+    return "\n\n".join(out)
+
+
+def make_examples(shared: Path, checker, n_docs: int, split: str = "train", seed: int = 0,
+                  families=tuple(FAMILIES), log=sys.stderr):
+    """Yield (features, label, family, group) for clean and spun versions of ``n_docs`` per corpus."""
+    from .spinners import make_spinner
+
+    rng = random.Random(seed)
+    k = 0
+    for corpus in CORPORA:
+        path = shared / "corpora" / f"{corpus}.jsonl.gz"
+        taken = 0
+        for text in read_corpus(path, split=split):
+            if taken >= n_docs:
+                break
+            if len(text.split()) < 80:
+                continue
+            text = _truncate(text, rng)
+            family = families[k % len(families)]
+            lo, hi = FAMILIES[family]
+            spinner = make_spinner(family, rate=rng.uniform(lo, hi), seed=rng.randrange(1 << 30))
+            spun = spinner.spin(text).text
+            group = f"{corpus}:{taken}"
+            for label, t in ((0, text), (1, spun)):
+                r = checker.restorer.restore(Document(t))
+                yield features(r), label, family if label else "clean", group
+            taken += 1
+            k += 1
+        print(f"  {corpus}: {taken} documents", file=log)
+
+
+def fit_detector(rows: list[tuple[dict, int, str, str]], seed: int = 0) -> dict:
+    """Fit scaler + logistic regression on 70% of the groups, isotonic calibration and thresholds on 30%."""
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    groups = sorted({g for *_, g in rows})
+    random.Random(seed).shuffle(groups)
+    calib_groups = set(groups[: int(0.3 * len(groups))])
+    X = np.array([[f[name] for name in FEATURES] for f, *_ in rows], dtype=float)
+    y = np.array([label for _, label, *_ in rows])
+    is_cal = np.array([g in calib_groups for *_, g in rows])
+    if len(set(y[~is_cal])) < 2 or len(set(y[is_cal])) < 2:
+        raise UnspinError("not enough training data to fit the detector (need clean and spun documents)")
+    scaler = StandardScaler().fit(X[~is_cal])
+    lr = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(X[~is_cal]), y[~is_cal])
+    dec_cal = lr.decision_function(scaler.transform(X[is_cal]))
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(dec_cal, y[is_cal])
+    p_cal = iso.predict(dec_cal)
+    # verdict threshold: the lowest probability at which at most TARGET_FPR of clean calibration texts
+    # would be called spun (and never below 0.5)
+    clean_p = np.sort(p_cal[y[is_cal] == 0])
+    q = clean_p[min(len(clean_p) - 1, int(np.ceil((1 - TARGET_FPR) * len(clean_p))))] if len(clean_p) else 0.5
+    high = float(max(0.5, min(0.99, q + 1e-6)))
+    return {
+        "features": list(FEATURES),
+        "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+        "coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]),
+        "isotonic_x": iso.X_thresholds_.tolist(), "isotonic_y": iso.y_thresholds_.tolist(),
+        "low": 0.2, "high": high, "target_fpr": TARGET_FPR,
+        "calibration": {"documents": int(is_cal.sum()), "auc": float(roc_auc_score(y[is_cal], dec_cal))},
+        "fit_documents": int((~is_cal).sum()),
+    }
+
+
+def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 150, seed: int = 0, log=sys.stderr) -> dict:
+    """Train on the shared corpora and write ``detector.json`` into the pack (atomically, manifest updated)."""
+    from .api import Checker
+    from .pack import add_file_to_pack, load_pack
+
+    pack = load_pack(pack_dir)
+    checker = Checker(pack.path)
+    t0 = time.time()
+    print(f"making examples from {n_docs} documents per corpus ...", file=log)
+    rows = list(make_examples(Path(shared), checker, n_docs, seed=seed, log=log))
+    params = fit_detector(rows, seed=seed)
+    params["trained"] = time.strftime("%Y-%m-%d")
+    params["seconds"] = round(time.time() - t0, 1)
+    params["families"] = {k: list(v) for k, v in FAMILIES.items()}
+    fd, tmp = tempfile.mkstemp(prefix=".detector.", dir=pack.path)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(params, f, indent=1)
+    add_file_to_pack(pack.path, Path(tmp), "detector.json")
+    return params
