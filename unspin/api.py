@@ -11,7 +11,11 @@ from .ingest import from_text
 from .lexicon import Lexicon
 from .lm import KenLMScorer
 from .pack import load_pack
-from .restore import Restorer, RestoreConfig
+from .restore import Restorer, RestoreConfig, apply_substitutions
+
+
+def _is_curated(evidence: str) -> bool:
+    return any(layer.split(":")[0] in ("tortured", "observed") for layer in evidence.split(","))
 
 
 class Checker:
@@ -38,8 +42,14 @@ class Checker:
         else:
             p = detect.spin_probability(feats)
             verdict = detect.verdict(p)
+        subs, restored = r.substitutions, r.restored
+        if verdict == "not spun":
+            # A clean text still gets a few decoder false alarms; showing them as "swaps" would be noise.
+            # Known tortured phrases stay: they are risk markers a reader should see whatever the verdict.
+            subs = [s for s in subs if _is_curated(s.evidence) and s.confidence >= 0.9]
+            restored = apply_substitutions(doc.text, subs)
         return Report(
-            name=doc.name, text=doc.text, restored=r.restored, substitutions=r.substitutions,
+            name=doc.name, text=doc.text, restored=restored, substitutions=subs,
             spin_probability=p, verdict=verdict, words=r.words, features=feats,
             notes=list(doc.notes),
         )

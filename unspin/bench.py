@@ -98,6 +98,89 @@ def bench_throughput(shared: Path, n_docs: int = 100, pack=None) -> dict:
             "peak_rss_mb": round(rss)}
 
 
+def _tpr_at_fpr(clean: list[float], spun: list[float], fpr: float = 0.01) -> float:
+    import numpy as np
+
+    if not clean or not spun:
+        return 0.0
+    thr = float(np.quantile(np.asarray(clean), 1 - fpr, method="higher"))
+    return sum(p > thr for p in spun) / len(spun)
+
+
+def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus", "sparse", "phrase", "wordnet"),
+                    corpora=("pressreleases", "reuters21578", "wikipedia-half"), seed: int = 0) -> dict:
+    """Detection (AUC, F1 at the default verdict, TPR at 1% FPR) and localisation (token P/R/F1 of the
+    flagged spans against the true swaps) on test-split documents, per spinner family and per corpus."""
+    import random
+
+    from sklearn.metrics import roc_auc_score
+
+    from .api import Checker
+    from .evaluate import localisation_scores
+    from .spinners import make_spinner
+
+    checker = Checker(pack)
+    rng = random.Random(seed)
+    rows = []  # (corpus, family, label, p, flagged)
+    loc: dict[str, list] = {}
+    for corpus in corpora:
+        docs = corpus_docs(shared / "corpora" / f"{corpus}.jsonl.gz", "test", n_docs * len(families), min_words=80,
+                           max_words=1500)
+        for k, d in enumerate(docs):
+            family = families[k % len(families)]
+            clean = checker.check(d["text"])
+            rows.append((corpus, "clean", 0, clean.spin_probability, clean.verdict == "spun"))
+            res = make_spinner(family, seed=rng.randrange(1 << 30)).spin(d["text"])
+            rep = checker.check(res.text)
+            rows.append((corpus, family, 1, rep.spin_probability, rep.verdict == "spun"))
+            loc.setdefault(family, []).append(localisation_scores(
+                res.text, [(a, b) for a, b, *_ in res.swaps], [(s.start, s.end) for s in rep.substitutions]))
+
+    def summary(sel):
+        y = [r[2] for r in sel]
+        p = [r[3] for r in sel]
+        flagged = [r[4] for r in sel]
+        tp = sum(f and l for f, l in zip(flagged, y))
+        fp = sum(f and not l for f, l in zip(flagged, y))
+        fn = sum((not f) and l for f, l in zip(flagged, y))
+        f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+        return {"texts": len(sel), "auc": round(roc_auc_score(y, p), 4) if len(set(y)) == 2 else None,
+                "f1": round(f1, 4), "tpr_at_1pct_fpr": round(_tpr_at_fpr([r[3] for r in sel if not r[2]],
+                                                                         [r[3] for r in sel if r[2]]), 4),
+                "false_alarms": fp, "clean": sum(1 for v in y if not v)}
+
+    out = {"per_family": {}, "per_corpus": {}, "localisation": {}}
+    for fam in families:
+        out["per_family"][fam] = summary([r for r in rows if r[1] in (fam, "clean")])
+    for corpus in corpora:
+        out["per_corpus"][corpus] = summary([r for r in rows if r[0] == corpus])
+    out["all"] = summary(rows)
+    for fam, scores in loc.items():
+        out["localisation"][fam] = _round(aggregate(scores))
+    return out
+
+
+def bench_real_detection(shared: Path, pack=None) -> dict:
+    """Real spun pages of the dev data (pairs and spun-only) against real clean news (dev data)."""
+    from .api import Checker
+
+    checker = Checker(pack)
+    real = shared / "data" / "real-dev"
+    spun = [json.loads(l) for f in ("pairs.jsonl", "spun-only.jsonl") for l in open(real / f, encoding="utf-8")
+            if l.strip()]
+    clean = [json.loads(l) for l in open(real / "clean.jsonl", encoding="utf-8") if l.strip()]
+    sp = {d["id"]: checker.check(d["spun_text"]) for d in spun}
+    cl = {d["id"]: checker.check(d["text"]) for d in clean}
+    return {
+        "spun": {k: round(r.spin_probability, 4) for k, r in sp.items()},
+        "clean": {k: round(r.spin_probability, 4) for k, r in cl.items()},
+        "min_spun": round(min(r.spin_probability for r in sp.values()), 4),
+        "max_clean": round(max(r.spin_probability for r in cl.values()), 4),
+        "spun_flagged": sum(r.verdict == "spun" for r in sp.values()),
+        "clean_flagged": sum(r.verdict == "spun" for r in cl.values()),
+    }
+
+
 def machine() -> str:
     import os
 
@@ -110,6 +193,9 @@ def run(shared: Path, what: list[str], split: str, n_docs: int, pack=None) -> di
         out["real_pairs"] = bench_real_pairs(shared, split, pack)
     if "simulated" in what:
         out["simulated"] = [bench_simulated(shared, s, split, n_docs, 0.3, pack) for s in ("nlpaug-wordnet", "wordnet")]
+    if "detection" in what:
+        out["detection"] = bench_detection(shared, max(1, n_docs // 4), pack)
+        out["real_detection"] = bench_real_detection(shared, pack)
     if "throughput" in what:
         out["throughput"] = bench_throughput(shared, max(n_docs, 50), pack)
     return out

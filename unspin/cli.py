@@ -255,8 +255,8 @@ def simulate(spinner_name, corpus, docs, split, rate, seed, output):
 @click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True)
 @click.option("--split", type=click.Choice(["test", "dev"]), default="test", show_default=True,
               help="Report on the test split (default) or the dev split used to choose settings.")
-@click.option("--only", default="real,simulated,throughput", show_default=True,
-              help="Comma-separated parts: real, simulated, throughput.")
+@click.option("--only", default="real,simulated,detection,throughput", show_default=True,
+              help="Comma-separated parts: real, simulated, detection, throughput.")
 @click.option("--docs", type=int, default=40, show_default=True, help="Simulated documents per spinner.")
 @click.option("--pack", type=click.Path(), default=None)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the figures here.")
@@ -286,6 +286,25 @@ def bench(shared, split, only, docs, pack, json_out):
         t.add_row(name, str(tot.get("documents", 0)), str(tot.get("destroyed", 0)), str(tot.get("recovered", 0)),
                   f"{tot.get('recovery_rate', 0):.1%}", str(tot.get("broken", 0)), f"{tot.get('break_rate', 0):.2%}")
     console.print(t)
+    if "detection" in res:
+        det = res["detection"]
+        t = Table("detection (test split)", "texts", "AUC", "F1 @ verdict", "TPR @ 1% FPR", "false alarms")
+        for group in ("per_family", "per_corpus"):
+            for name, m in det[group].items():
+                t.add_row(f"{group.split('_')[1]}: {name}", str(m["texts"]), str(m["auc"]), f"{m['f1']:.3f}",
+                          f"{m['tpr_at_1pct_fpr']:.3f}", f"{m['false_alarms']}/{m['clean']}")
+        m = det["all"]
+        t.add_row("all", str(m["texts"]), str(m["auc"]), f"{m['f1']:.3f}", f"{m['tpr_at_1pct_fpr']:.3f}",
+                  f"{m['false_alarms']}/{m['clean']}")
+        console.print(t)
+        t = Table("localisation (token level)", "precision", "recall", "F1")
+        for fam, m in det["localisation"].items():
+            t.add_row(fam, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+        console.print(t)
+        rd = res["real_detection"]
+        console.print(f"real dev pages: lowest spun {rd['min_spun']:.3f} vs highest clean {rd['max_clean']:.3f}; "
+                      f"spun flagged {rd['spun_flagged']}/{len(rd['spun'])}, "
+                      f"clean flagged {rd['clean_flagged']}/{len(rd['clean'])}")
     if "throughput" in res:
         tp = res["throughput"]
         console.print(f"throughput: {tp['words_per_second']} words/s over {tp['words']} words "

@@ -95,6 +95,8 @@ def add_file_to_pack(pack_dir: Path, tmp_file: Path, name: str) -> None:
     fd, tmp_manifest = tempfile.mkstemp(prefix=".manifest.", dir=pack_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(json.dumps(manifest, indent=2) + "\n")
+    for f in (tmp_file, Path(tmp_manifest)):
+        Path(f).chmod(0o644)  # mkstemp files are private; pack files are meant to be read by anyone
     os.replace(tmp_file, pack_dir / name)
     os.replace(tmp_manifest, manifest_path)
 
@@ -130,6 +132,7 @@ def build_pack(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".pack-", dir=out.parent))
+    work.chmod(0o755)  # mkdtemp makes it private; a pack is meant to be read by anyone
     t0 = time.time()
     try:
         old = out if out.is_dir() else None

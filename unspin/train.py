@@ -102,7 +102,8 @@ def fit_detector(rows: list[tuple[dict, int, str, str]], seed: int = 0) -> dict:
         "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
         "coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]),
         "isotonic_x": iso.X_thresholds_.tolist(), "isotonic_y": iso.y_thresholds_.tolist(),
-        "low": 0.2, "high": high, "target_fpr": TARGET_FPR,
+        # "not spun" below even odds; "spun" only above the threshold that keeps false alarms at TARGET_FPR
+        "low": 0.5, "high": high, "target_fpr": TARGET_FPR,
         "calibration": {"documents": int(is_cal.sum()), "auc": float(roc_auc_score(y[is_cal], dec_cal))},
         "fit_documents": int((~is_cal).sum()),
     }
