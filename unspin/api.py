@@ -23,15 +23,18 @@ class Checker:
 
     ``pack``: a pack folder (default: the pack shipped with unspin, or ``$UNSPIN_PACK``).
     ``exclude_evidence``: lexicon evidence tags to ignore (used to evaluate on held-out pages).
+    ``use_detector``: False uses the hand-set fallback instead of the pack's trained detector.
     """
 
     def __init__(self, pack: str | Path | None = None, config: RestoreConfig | None = None,
-                 exclude_evidence: Iterable[str] = ()):
+                 exclude_evidence: Iterable[str] = (), use_detector: bool = True):
         self.pack = load_pack(pack)
         self.lexicon = Lexicon(self.pack.lexicon_path, exclude_evidence=exclude_evidence)
         self.scorer = KenLMScorer(self.pack.lm_path)
         self.restorer = Restorer(self.lexicon, self.scorer, config)
-        self.detector = detect.Detector.load(self.pack.detector_path) if self.pack.detector_path else None
+        # training a new detector must not need the old one (which may not match the features any more)
+        self.detector = (detect.Detector.load(self.pack.detector_path)
+                         if use_detector and self.pack.detector_path else None)
 
     def check_document(self, doc: Document) -> Report:
         r = self.restorer.restore(doc)

@@ -27,12 +27,19 @@ def _fail(message: str, code: int = 2) -> None:
 
 def write_atomic(path: Path, data: str) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as e:
+        raise UnspinError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise UnspinError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -212,7 +219,7 @@ def train():
 @train.command("detector")
 @click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True)
 @click.option("--pack", type=click.Path(), default=None, help="Pack to train for (default: the shipped pack).")
-@click.option("--docs", type=int, default=150, show_default=True, help="Documents per corpus (each clean + spun).")
+@click.option("--docs", type=int, default=250, show_default=True, help="Documents per corpus (each clean + spun).")
 @click.option("--seed", type=int, default=0, show_default=True)
 def train_detector_cmd(shared, pack, docs, seed):
     """Fit the calibrated spin detector on clean and simulated spun text (train split of the corpora)."""

@@ -34,6 +34,11 @@ FEATURES = (
     "rare_word_share",
     "curated_swaps_per_1000_words",
     "first_pass_density",
+    "first_pass_swaps",
+    "strong_swaps_per_100_words",
+    "oov_share",
+    "backoff_share",
+    "short_match_share",
     "candidate_share",
     "log_words",
 )
@@ -51,6 +56,11 @@ def features(r: Restoration) -> dict[str, float]:
         "rare_word_share": r.rare_words / max(r.eligible_words, 1),
         "curated_swaps_per_1000_words": 1000.0 * r.curated_swaps / words,
         "first_pass_density": r.prior_scale,
+        "first_pass_swaps": r.first_pass_swaps,
+        "strong_swaps_per_100_words": 100.0 * sum(c >= 0.9 for c in r.swap_confidences) / words,
+        "oov_share": r.oov_words / max(r.eligible_words, 1),
+        "backoff_share": r.backoff_words / words,
+        "short_match_share": r.short_match_words / words,
         "candidate_share": r.candidate_words / max(r.eligible_words, 1),
         "log_words": math.log(words),
         "words": float(r.words),
@@ -76,10 +86,12 @@ class Detector:
         try:
             params = json.loads(Path(path).read_text(encoding="utf-8"))
             det = cls(params)
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise PackError(f"corrupt detector {path}: {e}") from None
-        if len(det.coef) != len(FEATURES) or det.iso_x.shape != det.iso_y.shape:
-            raise PackError(f"detector {path} does not match this version of unspin")
+        n = len(FEATURES)
+        if not (det.coef.shape == det.mean.shape == det.scale.shape == (n,)) or det.iso_x.ndim != 1 \
+                or det.iso_x.shape != det.iso_y.shape or len(det.iso_x) == 0:
+            raise PackError(f"detector {path} does not match this version of unspin (retrain it)")
         return det
 
     def decision(self, f: dict[str, float]) -> float:

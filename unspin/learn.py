@@ -123,17 +123,34 @@ def align_sentences(spun_tokens: list[Token], spun_sents: list[tuple[int, int]],
     S, O = len(spun_sents), len(orig_sents)
     sw = [_words(spun_tokens, a, b) for a, b in spun_sents]
     ow = [_words(orig_tokens, a, b) for a, b in orig_sents]
-    # cheap filter: beads need shared words, found through an inverted index of the original sentences
-    index: dict[str, set[int]] = defaultdict(set)
+    # Candidate pairs through an inverted index of the original sentences, by the words they share that
+    # few original sentences have (names, numbers, content words the spinner left): in a long text nearly
+    # every pair of sentences shares a "the" and an "of". A spun sentence of common words only is compared
+    # with the original sentences sharing at least t/4 x (words of the longer sentence) of its words (a
+    # bead of Dice >= t shares that many between one of its spun and one of its original sentences).
+    index: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for j, ws in enumerate(ow):
-        for w in ws:
-            index[w].add(j)
+        for w, n in Counter(ws).items():
+            index[w].append((j, n))
+    rare = max(8, O // 20)
     near: list[set[int]] = []
     for ws in sw:
+        counts = Counter(ws)
         hits: Counter = Counter()
-        for w in set(ws):
-            hits.update(index.get(w, ()))
-        near.append({j for j, n in hits.items() if n >= min(min_shared, len(ws))})
+        for w, n in counts.items():
+            post = index.get(w, ())
+            if len(post) <= rare:
+                for j, _ in post:
+                    hits[j] += 1
+        if hits:
+            best = max(hits.values())
+            near.append({j for j, n in hits.items() if n >= min(2, best)})
+            continue
+        for w, n in counts.items():
+            for j, m in index.get(w, ()):
+                hits[j] += min(n, m)
+        near.append({j for j, n in hits.items()
+                     if n >= max(min(min_shared, len(ws)), min_similarity * max(len(ws), len(ow[j])) / 4)})
 
     def gain(i0: int, i1: int, j0: int, j1: int) -> float | None:
         if not any(j in near[i] for i in range(i0, i1) for j in range(j0, j1)):
@@ -145,32 +162,54 @@ def align_sentences(spun_tokens: list[Token], spun_sents: list[tuple[int, int]],
             return None
         return n - 0.5 * (i1 - i0 + j1 - j0 - 2)
 
-    NEG = float("-inf")
-    dp = [[NEG] * (O + 1) for _ in range(S + 1)]
-    back: list[list[tuple[int, int, bool] | None]] = [[None] * (O + 1) for _ in range(S + 1)]
-    dp[0][0] = 0.0
-    for i in range(S + 1):
-        for j in range(O + 1):
-            if i == 0 and j == 0:
-                continue
-            best, arg = NEG, None
-            if i > 0 and dp[i - 1][j] > best:
-                best, arg = dp[i - 1][j], (i - 1, j, False)
-            if j > 0 and dp[i][j - 1] > best:
-                best, arg = dp[i][j - 1], (i, j - 1, False)
+    # Candidate beads: those holding a pair of sentences that share words. The best monotone chain of
+    # beads (no two overlapping on either side; everything between them left out) is found with a
+    # prefix-maximum tree over the original side, in O(K log O) for K candidates instead of O(S x O).
+    cands: dict[tuple[int, int, int, int], float] = {}
+    for i in range(S):
+        for j in near[i]:
             for di, dj in ((1, 1), (1, 2), (2, 1)):
-                if i >= di and j >= dj and dp[i - di][j - dj] > NEG:
-                    g = gain(i - di, i, j - dj, j)
-                    if g is not None and dp[i - di][j - dj] + g > best:
-                        best, arg = dp[i - di][j - dj] + g, (i - di, j - dj, True)
-            dp[i][j], back[i][j] = best, arg
+                for i0 in range(max(0, i - di + 1), min(i, S - di) + 1):
+                    for j0 in range(max(0, j - dj + 1), min(j, O - dj) + 1):
+                        key = (i0, i0 + di, j0, j0 + dj)
+                        if key not in cands:
+                            g = gain(*key)
+                            if g is not None:
+                                cands[key] = g
+    beads_list = sorted(cands, key=lambda k: (k[0], k[2]))
+    by_end = sorted(range(len(beads_list)), key=lambda n: beads_list[n][1])
+    tree: list[tuple[float, int]] = [(0.0, -1)] * (O + 1)  # Fenwick tree of (best score, bead) by orig end
+
+    def update(pos: int, val: tuple[float, int]) -> None:
+        while pos <= O:
+            if val[0] > tree[pos][0]:
+                tree[pos] = val
+            pos += pos & -pos
+
+    def query(pos: int) -> tuple[float, int]:
+        best = (0.0, -1)
+        while pos > 0:
+            if tree[pos][0] > best[0]:
+                best = tree[pos]
+            pos -= pos & -pos
+        return best
+
+    score = [0.0] * len(beads_list)
+    back = [-1] * len(beads_list)
+    inserted = 0
+    for n, (i0, i1, j0, j1) in enumerate(beads_list):
+        while inserted < len(by_end) and beads_list[by_end[inserted]][1] <= i0:
+            m = by_end[inserted]
+            update(beads_list[m][3], (score[m], m))
+            inserted += 1
+        prev, back[n] = query(j0)
+        score[n] = prev + cands[(i0, i1, j0, j1)]
     beads = []
-    i, j = S, O
-    while (i, j) != (0, 0):
-        pi, pj, matched = back[i][j]
-        if matched:
-            beads.append(((spun_sents[pi][0], spun_sents[i - 1][1]), (orig_sents[pj][0], orig_sents[j - 1][1])))
-        i, j = pi, pj
+    n = max(range(len(beads_list)), key=score.__getitem__, default=-1)
+    while n >= 0:
+        i0, i1, j0, j1 = beads_list[n]
+        beads.append(((spun_sents[i0][0], spun_sents[i1 - 1][1]), (orig_sents[j0][0], orig_sents[j1 - 1][1])))
+        n = back[n]
     return beads[::-1]
 
 
@@ -200,14 +239,15 @@ def _keep_pair(s: list[Token], o: list[Token], initial: frozenset[int] = frozens
     if sn == on or {*sn, *on} <= {"a", "an"}:
         return False  # "an" <- a is agreement with the next swapped word, not a swap of its own
     s_num, o_num = any(_is_number(w) for w in sn), any(_is_number(w) for w in on)
+    if s_num and o_num:
+        return False  # digits against digits: another score or date (a later version of the story)
     if s_num or o_num:
-        # digits against digits is another score or date (a later version of the story); digits against
-        # words is a spinner writing numbers out ("4" <- four, "forty first" <- 41st), kept when the words
-        # are number words
-        if s_num and o_num:
-            return False
-        words = on if s_num else sn
-        if not all(w in _NUMBER_WORDS or w.replace("-", " ").split()[0] in _NUMBER_WORDS for w in words):
+        # digits against words: a spinner writing numbers out ("4" <- four, "forty first" <- 41st), or a
+        # phrase with a number in it ("12 months" <- year, "atomic number 85" <- at); bare digits against
+        # other words ("21" <- Monday) are facts that changed
+        digit_side, words = (sn, on) if s_num else (on, sn)
+        spelled = all(w in _NUMBER_WORDS or w.split("-")[0] in _NUMBER_WORDS for w in words)
+        if not spelled and not any(c.isalpha() for w in digit_side if not _is_number(w) for c in w):
             return False
     if not any(c.isalpha() for w in sn + on for c in w):
         return False
@@ -361,14 +401,43 @@ def _read_sidecar(pack_dir: Path) -> dict:
         data = json.loads(p.read_text(encoding="utf-8"))
         if not isinstance(data.get("layers"), dict):
             raise ValueError("no layers")
+        for tag, layer in data["layers"].items():
+            _check_tag(tag)
+            int(layer.get("min_count", 1))
+            if not isinstance(layer.get("sources", []), list):
+                raise ValueError(f"layer {tag}: sources is not a list")
+            for s, o, n, pages in layer.get("pairs", []):
+                if not (isinstance(s, str) and isinstance(o, str) and isinstance(n, int) and isinstance(pages, list)):
+                    raise ValueError(f"layer {tag}: bad pair {[s, o, n, pages]}")
         return data
-    except (OSError, ValueError, UnicodeDecodeError, AttributeError) as e:
+    except (OSError, ValueError, TypeError, UnicodeDecodeError, AttributeError, UnspinError) as e:
         raise PackError(f"corrupt {p}: {e}") from None
 
 
-def _layer_pairs(layer: dict) -> set[tuple[str, str]]:
+def _function_only(phrase: str) -> bool:
+    from .spinners import FUNCTION_WORDS
+
+    return all(w in FUNCTION_WORDS for w in phrase.split())
+
+
+def _layer_pairs(layer: dict) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """The layer's pairs that go into the table: ``(pairs, supported_only)``.
+
+    A pair needs ``min_count`` sightings. A swap of function words for function words seen on one page
+    only ("of" <- in) is as likely a rewording in another version of the story as a spinner's swap, and as
+    a curated pair it would be tried at every "of": it is used only where a thesaurus layer lists it too
+    (within <- in), until a second page shows it.
+    """
     m = int(layer.get("min_count", 1))
-    return {(s, o) for s, o, n, _ in layer.get("pairs", []) if n >= m}
+    strong, weak = set(), set()
+    for s, o, n, pages in layer.get("pairs", []):
+        if n < m:
+            continue
+        if len(pages) < 2 and _function_only(s) and _function_only(o):
+            weak.add((s, o))
+        else:
+            strong.add((s, o))
+    return strong, weak
 
 
 @contextlib.contextmanager
@@ -397,7 +466,8 @@ def _table_rows(table: Path) -> Iterator[list[str]]:
 
 
 def merge_rows(rows: Callable[[], Iterable[list[str]]], layers: dict[str, set[tuple[str, str]]],
-               similarity=None) -> Iterator[list[str]]:
+               similarity=None, supported_only: dict[str, set[tuple[str, str]]] | None = None
+               ) -> Iterator[list[str]]:
     """Rewrite table rows so that each evidence tag in ``layers`` is on exactly its pairs.
 
     ``rows()`` gives the table's rows ``[spun, original, evidence, similarity, fanout]`` (it is read twice).
@@ -406,18 +476,27 @@ def merge_rows(rows: Callable[[], Iterable[list[str]]], layers: dict[str, set[tu
     curated rows (fan-out 0) ahead of their spun key's other rows; spun keys new to the table go where they
     sort (the table is sorted by spun key, as :func:`unspin.lexicon.build_table` writes it).
     ``similarity(spun, original)`` gives new rows' word-vector similarity (``None``: left empty).
+    ``supported_only``: per tag, pairs that get the tag only where another layer already lists them.
     """
-    tags = set(layers)
+    supported_only = supported_only or {}
+    tags = set(layers) | set(supported_only)
     want: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for tag, pairs in layers.items():
         for s, o in pairs:
             want[s][o].add(tag)
+    weak = {pair for pairs in supported_only.values() for pair in pairs}
+    weak_keys = {s for s, _ in weak}
     existing: set[tuple[str, str]] = set()
     keys_in_table: set[str] = set()
     for row in rows():
-        if row[0] in want:
+        if row[0] in want or row[0] in weak_keys:
             keys_in_table.add(row[0])
             existing.add((row[0], row[1]))
+            if (row[0], row[1]) in weak and any(l and l not in tags for l in row[2].split(",")):
+                for tag, pairs in supported_only.items():
+                    if (row[0], row[1]) in pairs:
+                        want[row[0]][row[1]].add(tag)
+    keys_in_table &= set(want)
     new_keys = sorted(k for k in want if k not in keys_in_table)
     done: set[str] = set()
     k = 0
@@ -465,11 +544,21 @@ def _write_table(rows: Iterable[list[str]], tmp: Path) -> int:
     return n
 
 
+def _sidecar_text(data: dict) -> str:
+    """``learned.json`` with one pair per line (readable, and diffs well)."""
+    layers = []
+    for tag, layer in data["layers"].items():
+        head = {k: v for k, v in layer.items() if k != "pairs"}
+        pairs = ",\n".join("    " + json.dumps(p, ensure_ascii=False) for p in layer.get("pairs", []))
+        body = json.dumps(head, ensure_ascii=False)[1:-1]
+        layers.append(f'  {json.dumps(tag)}: {{{body}{", " if body else ""}"pairs": [\n{pairs}\n  ]}}')
+    return f'{{"version": {int(data.get("version", 1))}, "layers": {{\n' + ",\n".join(layers) + "\n}}\n"
+
+
 def _write_json_tmp(pack_dir: Path, data: dict, prefix: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=pack_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+        f.write(_sidecar_text(data))
     return Path(tmp)
 
 
@@ -477,22 +566,30 @@ def _apply(pack_dir: Path, sidecar: dict, vectors) -> int:
     """Rewrite the pack's table from its sidecar's layers, then the sidecar; both atomically."""
     from .pack import add_file_to_pack
 
-    layers = {f"observed:{tag}": _layer_pairs(layer) for tag, layer in sidecar["layers"].items()}
-    fd, name = tempfile.mkstemp(prefix=".lexicon.", suffix=".tsv.gz.tmp", dir=pack_dir)
+    split = {f"observed:{tag}": _layer_pairs(layer) for tag, layer in sidecar["layers"].items()}
+    layers = {tag: strong for tag, (strong, _) in split.items()}
+    weak = {tag: w for tag, (_, w) in split.items()}
+    try:
+        fd, name = tempfile.mkstemp(prefix=".lexicon.", suffix=".tsv.gz.tmp", dir=pack_dir)
+    except OSError as e:
+        raise PackError(f"cannot write to pack {pack_dir}: {e.strerror or e}") from None
     os.close(fd)
     tmp_table = Path(name)
     tmp_side = None
     try:
         try:
-            rows = _write_table(merge_rows(lambda: _table_rows(pack_dir / TABLE), layers, _similarity_fn(vectors)),
-                                tmp_table)
+            merged = merge_rows(lambda: _table_rows(pack_dir / TABLE), layers, _similarity_fn(vectors), weak)
+            rows = _write_table(merged, tmp_table)
         except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:
             raise PackError(f"cannot rewrite lexicon table {pack_dir / TABLE}: {e}") from None
         # the table first: a crash between the two renames leaves the new table with the old counts, and
         # re-running the same pairs then makes both agree (adding a tag twice is a no-op)
-        add_file_to_pack(pack_dir, tmp_table, TABLE)
-        tmp_side = _write_json_tmp(pack_dir, sidecar, ".learned.")
-        add_file_to_pack(pack_dir, tmp_side, SIDECAR)
+        try:
+            add_file_to_pack(pack_dir, tmp_table, TABLE)
+            tmp_side = _write_json_tmp(pack_dir, sidecar, ".learned.")
+            add_file_to_pack(pack_dir, tmp_side, SIDECAR)
+        except OSError as e:
+            raise PackError(f"cannot update pack {pack_dir}: {e.strerror or e}") from None
     finally:
         tmp_table.unlink(missing_ok=True)
         if tmp_side is not None:
@@ -523,19 +620,20 @@ def _learn(pairs: list[tuple[str, str, str]], pack_dir, min_count: int, tag: str
                 entry = table.setdefault(key, [0, []])
                 entry[0] += n
                 if pid not in entry[1]:
-                    entry[1].append(pid)
+                    entry[1] = sorted([*entry[1], pid])
         layer["pairs"] = sorted([s, o, n, pages] for (s, o), (n, pages) in table.items())
         layer["sources"] = sorted(known_sources | set(by_page))
         rows = _apply(pack_dir, sidecar, vectors)
-    in_table = _layer_pairs(layer)
+    strong, weak = _layer_pairs(layer)
     return {
         "layer": f"observed:{tag}",
         "pages": len(by_page),
         "pages_skipped": len(pairs) - len(fresh),
         "swaps": sum(sum(c.values()) for c in by_page.values()),
         "new_pairs": len({k for c in by_page.values() for k in c}),
-        "pairs_in_layer": len(in_table),
-        "pairs_below_min_count": len(layer["pairs"]) - len(in_table),
+        "pairs_in_layer": len(strong),
+        "pairs_needing_support": len(weak),  # function-word swaps seen on one page: used where a thesaurus agrees
+        "pairs_below_min_count": len(layer["pairs"]) - len(strong) - len(weak),
         "table_rows": rows,
     }
 

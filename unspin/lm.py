@@ -78,5 +78,10 @@ class KenLMScorer:
     def score_sentence(self, words: list[str]) -> float:
         return self.model.score(" ".join(words), bos=True, eos=True) * LN10
 
+    def match_lengths(self, words: list[str]) -> list[int]:
+        """For each word, the length of the longest n-gram ending in it that the model knows (1 = it had to
+        back off to the word alone): short matches mark collocations the training text never had."""
+        return [n for _, n, _ in self.model.full_scores(" ".join(words), bos=True, eos=False)]
+
     def in_vocabulary(self, word: str) -> bool:
         return word in self.model

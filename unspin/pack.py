@@ -69,7 +69,9 @@ def load_pack(path: str | Path | None = None, verify: bool = True) -> Pack:
         raise PackError(f"model pack {path} has no manifest.json") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise PackError(f"model pack {path} has a corrupt manifest.json") from None
-    files = manifest.get("files", {})
+    files = manifest.get("files", {}) if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+        raise PackError(f"model pack {path} has a manifest.json of the wrong shape")
     for name in PACK_FILES:
         f = path / name
         if not f.is_file():

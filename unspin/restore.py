@@ -98,6 +98,10 @@ class Restoration:
     lm_restored: float = 0.0  # of the restored wording
     swap_confidences: list[float] = field(default_factory=list)  # every best-path swap, kept or not
     prior_scale: float = 1.0  # how the second pass scaled the swap prior (1.0: one pass only)
+    first_pass_swaps: float = 0.0  # share of eligible words the first pass swapped (-1: no first pass)
+    oov_words: int = 0  # eligible words the language model has never seen
+    backoff_words: int = 0  # words the LM knows only alone, in no known bigram with what precedes them
+    short_match_words: int = 0  # words in no known trigram with what precedes them
     rare_words: int = 0  # eligible words rarer than Zipf 3 (spinners reach for odd synonyms)
     curated_swaps: int = 0  # swaps backed by the tortured-phrase list or observed real swaps
 
@@ -303,8 +307,10 @@ class Restorer:
             swapped = sum(c >= 0.5 for c in result.swap_confidences)
             density = swapped / result.eligible_words / cfg.first_pass_recall
             scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
+            first_pass_swaps = swapped / result.eligible_words
             result = self._pass(doc.text, tokens, sents, scale, cfg.beam)
             result.prior_scale = scale
+            result.first_pass_swaps = first_pass_swaps
         return result
 
     def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
@@ -316,10 +322,16 @@ class Restorer:
             priors = self._priors(text, tokens, (a, b), scale)
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
+            result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
             edges, cw = self._edges(tokens, a, b, priors)
             result.candidate_words += cw
             path = self._decode(edges, a, b, beam)
             # LM score of the input as it is, and of the path, for detection features
+            if hasattr(lm, "match_lengths"):
+                for t, n in zip(tokens[a:b], lm.match_lengths([t.norm for t in tokens[a:b]])):
+                    if t.is_word:
+                        result.backoff_words += n <= 1
+                        result.short_match_words += n <= 2
             st = lm.begin()
             for t in tokens[a:b]:
                 lp, st = lm.step(st, t.norm)

@@ -109,13 +109,13 @@ def fit_detector(rows: list[tuple[dict, int, str, str]], seed: int = 0) -> dict:
     }
 
 
-def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 150, seed: int = 0, log=sys.stderr) -> dict:
+def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 250, seed: int = 0, log=sys.stderr) -> dict:
     """Train on the shared corpora and write ``detector.json`` into the pack (atomically, manifest updated)."""
     from .api import Checker
     from .pack import add_file_to_pack, load_pack
 
     pack = load_pack(pack_dir)
-    checker = Checker(pack.path)
+    checker = Checker(pack.path, use_detector=False)
     t0 = time.time()
     print(f"making examples from {n_docs} documents per corpus ...", file=log)
     rows = list(make_examples(Path(shared), checker, n_docs, seed=seed, log=log))

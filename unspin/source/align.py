@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import LCSseq
 
-from ..document import Substitution, Token, tokenize
+from ..document import TOKEN_RE, Substitution, Token, fold, tokenize
 from .fingerprints import STOPWORDS
 
 # A sentence ends at . ! ? (and any closing quotes/brackets) followed by space and a capital or digit;
@@ -52,11 +52,20 @@ _COMMON = frozenset(STOPWORDS) | frozenset(
 
 @dataclass(slots=True)
 class Sentence:
+    text: str  # the whole text the sentence is in
     start: int
     end: int
-    tokens: list[Token]  # every token, punctuation included: what restoration diffs
     words: list[str]  # lower-cased word and number tokens: what similarity compares
     alt_words: list[str] | None = None  # the words with LM-restorer originals substituted, if any
+    _tokens: list[Token] | None = None
+
+    @property
+    def tokens(self) -> list[Token]:
+        """Every token with its offsets, punctuation included: what restoration diffs. Made on demand:
+        a candidate source is mostly only compared by words."""
+        if self._tokens is None:
+            self._tokens = tokenize(self.text[self.start : self.end], self.start)
+        return self._tokens
 
 
 @dataclass(slots=True)
@@ -117,11 +126,22 @@ def _is_word(norm: str) -> bool:
 
 def sentences(text: str, substitutions: Iterable | None = None) -> list[Sentence]:
     subs = sorted(_sub_tuples(substitutions)) if substitutions else []
+    folded = fold(text)
+    lowered = folded.lower()
+    if len(lowered) != len(folded):  # a few characters lower-case to two ("İ"): offsets would shift
+        lowered = None
     out = []
     for a, b in sentence_spans(text):
-        toks = tokenize(text[a:b], a)
-        words = [t.norm for t in toks if _is_word(t.norm)]
-        out.append(Sentence(a, b, toks, words, _alt_words(toks, subs, a, b) if subs else None))
+        # findall gives the same tokens as tokenize() without building Token objects (a candidate source
+        # can be a 20,000-word article, and is mostly compared by words only)
+        if lowered is not None:
+            words = [w for w in TOKEN_RE.findall(lowered, a, b) if w[:1].isalnum()]
+        else:
+            words = [w.lower() for w in TOKEN_RE.findall(folded, a, b) if w[:1].isalnum()]
+        sent = Sentence(text, a, b, words)
+        if subs:
+            sent.alt_words = _alt_words(sent.tokens, subs, a, b)
+        out.append(sent)
     return out
 
 
@@ -260,9 +280,13 @@ def _keep(chain: list[Pair], query: list[Sentence]) -> bool:
     return len(chain) >= 2 or chain[0].sim >= STRONG_SIM
 
 
-def align_sentences(query_text: str, source_text: str, substitutions: Iterable | None = None) -> Alignment:
-    """The full alignment: sentences of both texts and the aligned passages with their sentence pairs."""
-    query = sentences(query_text, substitutions)
+def align_sentences(query_text: str, source_text: str, substitutions: Iterable | None = None, *,
+                    query: list[Sentence] | None = None) -> Alignment:
+    """The full alignment: sentences of both texts and the aligned passages with their sentence pairs.
+    ``query``: ``sentences(query_text, substitutions)`` when the caller already has them (one query aligned
+    with several candidate sources)."""
+    if query is None:
+        query = sentences(query_text, substitutions)
     source = sentences(source_text)
     chains = [c for c in _chain(_seeds(query, source)) if _keep(c, query)]
     passages = [_passage(_extend(c, query, source), query, source) for c in chains]
@@ -363,3 +387,23 @@ def source_restore(query_text: str, source_text: str, substitutions: Iterable | 
     run, inside aligned passages only. ``substitutions`` (optional, the LM restorer's) only help alignment:
     the words put back are always the source's."""
     return apply_edits(query_text, source_edits(query_text, source_text, substitutions))
+
+
+def restore_with_source(query_text: str, source_text: str, substitutions: Iterable | None = None,
+                        alignment: Alignment | None = None) -> tuple[str, list[Substitution]]:
+    """Merge the LM restorer's findings with the source's: inside aligned passages the source's edits
+    replace the restorer's (the source is the truth there), outside them the restorer's substitutions are
+    kept. Returns the restored text and the merged, position-sorted substitutions (``Substitution``
+    objects; dict substitutions are converted)."""
+    al = alignment or align_sentences(query_text, source_text, substitutions)
+    edits = source_edits(query_text, source_text, alignment=al)
+    spans = [(p.query_start, p.query_end) for p in al.passages]
+    kept: list[Substitution] = []
+    for s in substitutions or []:
+        if isinstance(s, dict):
+            s = Substitution(int(s["start"]), int(s["end"]), str(s.get("spun", query_text[s["start"]:s["end"]])),
+                             str(s["original"]), float(s.get("confidence", 1.0)), str(s.get("evidence", "")))
+        if not any(a < s.end and s.start < b for a, b in spans):
+            kept.append(s)
+    merged = sorted(kept + edits, key=lambda e: (e.start, e.end))
+    return apply_edits(query_text, merged), merged

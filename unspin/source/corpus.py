@@ -54,7 +54,8 @@ def _read_jsonl(path: Path) -> Iterator[CorpusDoc]:
     name = corpus_name(path)
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8") as f:
+        # utf-8-sig: a byte-order mark at the start of the file is not part of the first JSON line
+        with opener(path, "rt", encoding="utf-8-sig") as f:
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -92,7 +93,11 @@ def _read_folder(folder: Path) -> Iterator[CorpusDoc]:
         rel = path.relative_to(folder).as_posix()
         # ingest.load is what `unspin check` uses: the same HTML extraction, decoding and binary checks,
         # so a page indexed here and the same page checked later give the same text and offsets.
-        doc = load(str(path), check_language=False)
+        try:
+            doc = load(str(path), check_language=False)
+        except UnspinError as e:  # "input is empty" must say which of 5,000 files
+            msg = str(e)
+            raise UnspinError(msg if str(path) in msg else f"{path}: {msg}") from None
         title = doc.title
         if title is None and doc.kind == "text":
             first = doc.text.lstrip().split("\n", 1)[0].strip()

@@ -4,13 +4,19 @@
 and then answers many queries, which is what a service or a benchmark wants; :func:`find` is the one-shot
 form.
 
-Ranking: the sparse score of a document is the idf-weighted share of the query's fingerprints that it
-contains (0..1: "how much of what survives spinning in this text is in that document"). The dense score is
-the cosine of the two all-MiniLM-L6-v2 lead embeddings. They are fused with *weighted reciprocal-rank
-fusion* over the union of both candidate lists (see :data:`SPARSE_WEIGHT`): RRF needs no calibration
-between a containment and a cosine, and weighting it toward the sparse list keeps the sparse signal, which
-is the precise one for copies, in charge while the dense list rescues copies whose fingerprints were
-destroyed (heavy function-word rewriting, no names or numbers).
+A query goes through three stages:
+
+1. **Candidates** from ranked lists: the sparse ranking of the whole text (idf-weighted share of its
+   fingerprints found in each document: its *containment*), a short sparse ranking for each window of about
+   a paragraph (so that a copied passage inside other text is not drowned by that text's fingerprints),
+   and, when the index has vectors, the dense ranking (cosine of all-MiniLM-L6-v2 lead embeddings).
+2. **Fusion** of those lists by *weighted reciprocal-rank fusion* (Cormack et al. 2009). RRF needs no
+   calibration between a containment and a cosine; the weights keep the whole-text sparse list, the precise
+   signal for copies, in charge, while the window lists and the dense list add candidates it misses
+   (partial copies; copies whose fingerprints were destroyed by function-word rewriting).
+3. **Verification**: the best VERIFY candidates are aligned with the query (align.py) and ordered by how
+   much of the query their aligned passages cover. This is what separates a copy from a document on the
+   same subject, and a press release from its template twin that differs only in the date.
 """
 
 from __future__ import annotations
@@ -18,20 +24,54 @@ from __future__ import annotations
 import math
 import threading
 import zlib
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UnspinError
 from . import fingerprints
-from .align import align_sentences, apply_edits, source_edits
+from .align import Alignment, align_sentences, apply_edits, sentence_spans, sentences, source_edits
 from .index import ANN_NAME, check_compatible, connect
 
 POOL = 50  # candidates taken from each of the sparse and the dense lists before fusion
 RRF_K = 60  # the usual RRF constant (Cormack et al. 2009): flattens the difference between ranks 1 and 2
 SPARSE_WEIGHT = 1.0
 DENSE_WEIGHT = 0.5
+CHUNK_WORDS = 120  # windows of about a paragraph, so a copied passage inside other text is found too
+MAX_CHUNKS = 40
+CHUNK_POOL = 10
+CHUNK_WEIGHT = 0.5
+VERIFY = 5  # candidates aligned with the query to verify and order them
 _SQL_VARS = 900  # SQLite's default limit on bound variables is 999 (older builds)
+
+
+def _chunks(text: str) -> list[str]:
+    """Overlapping windows of whole sentences of about CHUNK_WORDS words (each starts half a window after
+    the previous one), for texts long enough to have more than one; at most MAX_CHUNKS, evenly spread."""
+    spans = sentence_spans(text)
+    words = [len(text[a:b].split()) for a, b in spans]
+    if sum(words) < 1.5 * CHUNK_WORDS:
+        return []
+    out, i = [], 0
+    while i < len(spans):
+        j, n = i, 0
+        while j < len(spans) and n < CHUNK_WORDS:
+            n += words[j]
+            j += 1
+        out.append(text[spans[i][0] : spans[j - 1][1]])
+        if j >= len(spans):
+            break
+        # next window starts at the sentence where this one passed half its words
+        half, m, nxt = n / 2, 0, i
+        while nxt < j - 1 and m + words[nxt] <= half:
+            m += words[nxt]
+            nxt += 1
+        i = max(nxt, i + 1)
+    if len(out) > MAX_CHUNKS:
+        step = len(out) / MAX_CHUNKS
+        out = [out[int(k * step)] for k in range(MAX_CHUNKS)]
+    return out
 
 
 class SourceIndex:
@@ -89,32 +129,56 @@ class SourceIndex:
 
     # --- retrieval -------------------------------------------------------------------------------------
 
+    def _postings(self, feats: list[int]) -> dict[int, tuple[float, np.ndarray]]:
+        """feature -> (idf, document numbers) for the features of ``feats`` that are in the index."""
+        out = {}
+        n = self.n_docs
+        for i in range(0, len(feats), _SQL_VARS):
+            chunk = feats[i : i + _SQL_VARS]
+            rows = self._sql(f"SELECT feature, df, docs FROM postings WHERE feature IN ({','.join('?' * len(chunk))})",
+                             chunk)
+            for feature, df, blob in rows:
+                out[feature] = (math.log((n + 1) / df), np.frombuffer(blob, dtype="<i4"))
+        return out
+
+    def _rank(self, feats: list[int], table: dict, pool: int) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, containment) of the ``pool`` documents sharing the most idf mass with
+        ``feats``. Containment is that mass over the query's total, where a fingerprint in no document
+        weighs as much as the rarest one."""
+        unseen_idf = math.log(self.n_docs + 1)
+        total, arrays, weights = 0.0, [], []
+        for f in feats:
+            hit = table.get(f)
+            if hit is None:
+                total += unseen_idf
+            else:
+                total += hit[0]
+                arrays.append(hit[1])
+                weights.append(np.full(len(hit[1]), hit[0]))
+        if not arrays:
+            return np.empty(0, np.int64), np.empty(0)
+        acc = np.bincount(np.concatenate(arrays), weights=np.concatenate(weights), minlength=self.max_doc + 1)
+        hits = np.flatnonzero(acc)
+        if len(hits) > pool:  # select before sorting: common fingerprints touch thousands of documents
+            hits = hits[np.argpartition(-acc[hits], pool)[:pool]]
+        top = hits[np.argsort(-acc[hits], kind="stable")]
+        return top, acc[top] / total
+
     def sparse_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, containment scores) of the documents sharing fingerprints with ``text``,
         best first, at most POOL of them."""
         feats = fingerprints.features(text).tolist()
-        if not feats:
-            return np.empty(0, np.int64), np.empty(0)
-        rows = []
-        for i in range(0, len(feats), _SQL_VARS):
-            chunk = feats[i : i + _SQL_VARS]
-            rows += self._sql(f"SELECT df, docs FROM postings WHERE feature IN ({','.join('?' * len(chunk))})", chunk)
-        n = self.n_docs
-        unseen_idf = math.log(n + 1)  # a fingerprint in no document weighs as much as the rarest
-        total = unseen_idf * (len(feats) - len(rows))
-        doc_arrays, weights = [], []
-        for df, blob in rows:
-            idf = math.log((n + 1) / df)
-            total += idf
-            docs = np.frombuffer(blob, dtype="<i4")
-            doc_arrays.append(docs)
-            weights.append(np.full(len(docs), idf))
-        if not doc_arrays:
-            return np.empty(0, np.int64), np.empty(0)
-        acc = np.bincount(np.concatenate(doc_arrays), weights=np.concatenate(weights), minlength=self.max_doc + 1)
-        hits = np.flatnonzero(acc)
-        top = hits[np.argsort(-acc[hits], kind="stable")[:POOL]]
-        return top, acc[top] / total
+        return self._rank(feats, self._postings(feats), POOL)
+
+    def _sparse_lists(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], list[np.ndarray]]:
+        """The whole-text sparse ranking and one short ranking per window of the text (see _chunks), from
+        a single postings lookup."""
+        whole = fingerprints.features(text)
+        chunks = [fingerprints.features(c) for c in _chunks(text)]
+        feats = np.unique(np.concatenate([whole, *chunks])) if chunks else whole
+        table = self._postings(feats.tolist())
+        return (self._rank(whole.tolist(), table, POOL),
+                [self._rank(c.tolist(), table, CHUNK_POOL)[0] for c in chunks])
 
     def _embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed([text])[0]
@@ -138,32 +202,71 @@ class SourceIndex:
                     out[d] = float(v @ qvec) / norm
         return out
 
-    def search(self, text: str, k: int = 5) -> list[dict]:
-        """The ``k`` most likely sources of ``text``: ``[{id, score, title, url, sparse, dense}]``, best
-        first. ``sparse`` is the containment (0..1), ``dense`` the lead cosine (None without vectors)."""
+    def _search(self, text: str, k: int, substitutions=None) -> tuple[list[dict], dict[int, Alignment], dict]:
         if k < 1:
             raise UnspinError("k must be at least 1")
-        s_docs, s_scores = self.sparse_scores(text)
+        (s_docs, s_scores), chunk_lists = self._sparse_lists(text)
         sparse = dict(zip(s_docs.tolist(), s_scores.tolist()))
-        fused: dict[int, float] = {d: SPARSE_WEIGHT / (RRF_K + r) for r, d in enumerate(s_docs.tolist(), 1)}
+        fused: dict[int, float] = defaultdict(float)
+        for r, d in enumerate(s_docs.tolist(), 1):
+            fused[d] += SPARSE_WEIGHT / (RRF_K + r)
+        # A document's window bonus is its best rank in any window, not a sum over windows: boilerplate
+        # shared by a family of template press releases fills many windows, a copied passage only one.
+        best_window: dict[int, int] = {}
+        for docs in chunk_lists:
+            for r, d in enumerate(docs.tolist(), 1):
+                best_window[d] = min(r, best_window.get(d, r))
+        for d, r in best_window.items():
+            fused[d] += CHUNK_WEIGHT / (RRF_K + r)
         cos: dict[int, float] = {}
         if self.ann is not None:
             qvec = self._embed_query(text)
             d_docs, d_cos = self.dense_scores(text, qvec)
             cos = dict(zip(d_docs.tolist(), d_cos.tolist()))
             for r, d in enumerate(d_docs.tolist(), 1):
-                fused[d] = fused.get(d, 0.0) + DENSE_WEIGHT / (RRF_K + r)
-            cos.update(self._cosines([d for d in sparse if d not in cos], qvec))
-        # Ties (common for short texts with few fingerprints) go to the higher containment, then cosine.
-        ranked = sorted(fused, key=lambda d: (-fused[d], -sparse.get(d, 0.0), -cos.get(d, 0.0), d))[:k]
+                fused[d] += DENSE_WEIGHT / (RRF_K + r)
+        ranked = sorted(fused, key=lambda d: (-fused[d], -sparse.get(d, 0.0), -cos.get(d, 0.0), d))
+        # Verification: align the query with the best few candidates and put those that share aligned
+        # passages first, by how much of the query they account for. Fingerprints say "these documents
+        # share rare names and function-word patterns"; alignment says "this text was copied from here".
+        query_sents = sentences(text, substitutions)
+        query_chars = sum(s.end - s.start for s in query_sents) or 1
+        alignments: dict[int, Alignment] = {}
+        texts: dict[int, str] = {}
+        coverage: dict[int, float] = {}
+        # The best of each window is verified too (up to VERIFY more): a passage copied into a longer
+        # text tops its window's list but may rank low overall, below documents on the host's subject.
+        window_tops = {int(docs[0]) for docs in chunk_lists if len(docs)}
+        to_verify = ranked[:VERIFY] + [d for d in ranked[VERIFY:] if d in window_tops][:VERIFY]
+        for d in to_verify:
+            texts[d] = self._text(d)
+            al = align_sentences(text, texts[d], substitutions, query=query_sents)
+            alignments[d] = al
+            coverage[d] = sum((p.query_end - p.query_start) * p.similarity for p in al.passages) / query_chars
+        ranked.sort(key=lambda d: -coverage.get(d, 0.0))  # stable: unverified keep the fused order
+        ranked = ranked[:k]
+        if self.ann is not None:
+            cos.update(self._cosines([d for d in ranked if d not in cos], qvec))
         meta = self._docs_meta(ranked)
         out = []
         for d in ranked:
             doc_id, title, url = meta[d]
-            out.append({"id": doc_id, "score": round(fused[d], 6), "title": title, "url": url,
+            out.append({"id": doc_id, "title": title, "url": url,
+                        "score": round(coverage.get(d, 0.0), 4),
+                        "verified": d in coverage,
                         "sparse": round(sparse.get(d, 0.0), 4),
                         "dense": round(cos[d], 4) if d in cos else None})
-        return out
+        return out, {meta[d][0]: al for d, al in alignments.items() if d in meta}, {meta[d][0]: t for d, t in texts.items() if d in meta}
+
+    def search(self, text: str, k: int = 5, *, substitutions=None) -> list[dict]:
+        """The ``k`` most likely sources of ``text``, best first: ``[{id, title, url, score, verified,
+        sparse, dense}]``.
+
+        ``score`` (0..1) is the share of the query's sentences aligned with the document, weighted by
+        their similarity (0 for a document that was not aligned: ``verified`` is False beyond the first
+        VERIFY candidates). ``sparse`` is the fingerprint containment (0..1) and ``dense`` the cosine of
+        the lead embeddings (None without dense vectors)."""
+        return self._search(text, k, substitutions)[0]
 
     def _docs_meta(self, docs: list[int]) -> dict[int, tuple]:
         if not docs:
@@ -185,21 +288,31 @@ class SourceIndex:
             raise UnspinError(f"index {self.index_dir} is corrupt: document {doc_id!r}: {e}") from None
         return {"id": doc_id, "title": title, "url": url, "date": date, "text": text, "corpus": corpus}
 
+    def _text(self, doc: int) -> str:
+        rows = self._sql("SELECT text_z FROM documents WHERE doc = ?", (doc,))
+        try:
+            return zlib.decompress(rows[0][0]).decode("utf-8")
+        except (IndexError, zlib.error, UnicodeDecodeError) as e:
+            raise UnspinError(f"index {self.index_dir} is corrupt: document number {doc}: {e}") from None
+
     def find(self, text: str, k: int = 5, *, substitutions=None, restore: bool = False) -> dict:
         """``{"matches": search(text, k), "passages": [...]}``: the passages of ``text`` aligned with the best
         match (query and source character offsets; empty when nothing aligns, i.e. the best match is only
         the least bad). With ``restore``, also ``"restored"``: ``text`` with the aligned passages put back
-        in the source's words, and ``"edits"``: those changes."""
-        matches = self.search(text, k)
+        in the source's words, and ``"edits"``: those changes.
+
+        ``substitutions``: the LM restorer's findings for ``text`` (``Report.substitutions``), which help
+        align heavily spun sentences."""
+        matches, alignments, texts = self._search(text, k, substitutions)
         out: dict = {"matches": matches, "passages": []}
         if restore:
             out.update(restored=text, edits=[])
         if matches:
-            source = self.document(matches[0]["id"])["text"]
-            al = align_sentences(text, source, substitutions)
+            best = matches[0]["id"]
+            al = alignments[best]
             out["passages"] = al.to_dicts()
             if restore:
-                edits = source_edits(text, source, alignment=al)
+                edits = source_edits(text, texts[best], alignment=al)
                 out.update(restored=apply_edits(text, edits), edits=[e.to_dict() for e in edits])
         return out
 

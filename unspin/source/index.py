@@ -29,6 +29,7 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,15 @@ def connect(index_dir: str | Path, *, readonly: bool = True) -> tuple[sqlite3.Co
     db_path = index_dir / DB_NAME
     if not db_path.is_file():
         raise UnspinError(f"index not found: {index_dir}")
+    journal = db_path.with_name(DB_NAME + "-journal")
+    if readonly and journal.exists() and os.access(index_dir, os.W_OK):
+        # An add that died mid-transaction leaves a hot rollback journal, which a read-only connection
+        # cannot roll back ("attempt to write a readonly database"); one read by a writer does it.
+        try:
+            with closing(sqlite3.connect(db_path)) as fix:
+                fix.execute("SELECT COUNT(*) FROM meta").fetchall()
+        except sqlite3.DatabaseError:
+            pass  # reported below, by the real open
     try:
         if readonly:
             con = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
