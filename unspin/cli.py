@@ -72,6 +72,12 @@ def cli():
     """unspin: is this text spun, where, what did it say, and whose is it?"""
 
 
+def _about(source: str, err: Exception) -> str:
+    """The error line for one input: name the input unless the message already does."""
+    msg = str(err)
+    return msg if source in msg else f"{source}: {msg}"
+
+
 def _load_inputs(inputs, max_chars):
     from .ingest import load
 
@@ -104,7 +110,8 @@ def _run_checks(inputs, pack, max_chars, min_confidence):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here (atomically).")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Report and restore swaps at least this likely.")
-@click.option("--max-chars", type=int, default=2_000_000, show_default=True, help="Cap on input length.")
+@click.option("--max-chars", type=click.IntRange(min=100), default=2_000_000, show_default=True,
+              help="Cap on input length (longer input is truncated, with a note).")
 def check(inputs, fmt, pack, output, min_confidence, max_chars):
     """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
 
@@ -118,7 +125,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars):
     chunks: list[str] = []
     for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence):
         if err is not None:
-            click.echo(f"unspin: error: {source}: {err}", err=True)
+            click.echo(f"unspin: error: {_about(source, err)}", err=True)
             failures += 1
             if isinstance(err, UnspinError) and err.exit_code == 4:  # the pack is broken: nothing else will work
                 sys.exit(err.exit_code)
@@ -149,13 +156,13 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars):
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--pack", type=click.Path(), default=None)
-@click.option("--max-chars", type=int, default=2_000_000, show_default=True)
+@click.option("--max-chars", type=click.IntRange(min=100), default=2_000_000, show_default=True)
 def restore(inputs, pack, max_chars):
     """Print the restored (most likely original) text of each input."""
     failures = 0
     for source, report, err in _run_checks(inputs, pack, max_chars, 0.5):
         if err is not None:
-            click.echo(f"unspin: error: {source}: {err}", err=True)
+            click.echo(f"unspin: error: {_about(source, err)}", err=True)
             failures += 1
             continue
         click.echo(report.restored.rstrip("\n"))

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import random
 import sys
@@ -367,10 +366,11 @@ def make_rows(shared: Path, checker, n_docs: int, split: str, seed: int = 0,
 
     spinners = list(spinners)
     rng = random.Random(seed)
-    iters = {c: read_corpus(Path(shared) / "corpora" / f"{c}.jsonl.gz", split=split) for c in CORPORA}
-    for c in CORPORA:
-        if not (Path(shared) / "corpora" / f"{c}.jsonl.gz").exists():
-            raise UnspinError(f"corpus not found: {Path(shared) / 'corpora' / f'{c}.jsonl.gz'}")
+    paths = {c: Path(shared) / "corpora" / f"{c}.jsonl.gz" for c in CORPORA}
+    for path in paths.values():
+        if not path.exists():
+            raise UnspinError(f"corpus not found: {path}")
+    iters = {c: read_corpus(path, split=split) for c, path in paths.items()}
     rows: list[dict] = []
     want = n_docs * len(spinners)
     k = 0
@@ -473,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m unspin.fingerprint", description="train the spinner fingerprint model")
-    ap.add_argument("--shared", default="/work/shared")
+    ap.add_argument("--shared", default="../shared")
     ap.add_argument("--pack", default=None)
     ap.add_argument("--n-docs", type=int, default=40)
     ap.add_argument("--n-test", type=int, default=40)

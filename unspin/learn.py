@@ -111,14 +111,16 @@ def _lcs(a: list[str], b: list[str]) -> int:
 
 
 def align_sentences(spun_tokens: list[Token], spun_sents: list[tuple[int, int]], orig_tokens: list[Token],
-                    orig_sents: list[tuple[int, int]], min_similarity: float = 0.5,
-                    min_shared: int = 2) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+                    orig_sents: list[tuple[int, int]], min_similarity: float = 0.5, min_shared: int = 2,
+                    gap_similarity: float = 0.25, max_gap: int = 3) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Monotone alignment of sentences: ``[((spun_a, spun_b), (orig_a, orig_b)), ...]`` token ranges.
 
     Beads are 1-1, 1-2 and 2-1 sentences (or a sentence left out on either side); a bead is allowed when
     its two sides share at least ``min_shared`` words and their Dice coefficient (2 x LCS of the words over
     the number of words on both sides) is at least ``min_similarity``. The alignment maximises the number
     of shared words; merged beads pay a little, so that a 1-1 bead is preferred when it shares as much.
+    Gaps of at most ``max_gap`` sentences on each side between aligned beads (or before the first, after
+    the last) are then filled with 1-1 pairs of Dice at least ``gap_similarity`` sharing three words.
     """
     S, O = len(spun_sents), len(orig_sents)
     sw = [_words(spun_tokens, a, b) for a, b in spun_sents]
@@ -204,13 +206,40 @@ def align_sentences(spun_tokens: list[Token], spun_sents: list[tuple[int, int]],
             inserted += 1
         prev, back[n] = query(j0)
         score[n] = prev + cands[(i0, i1, j0, j1)]
-    beads = []
+    chain = []
     n = max(range(len(beads_list)), key=score.__getitem__, default=-1)
     while n >= 0:
-        i0, i1, j0, j1 = beads_list[n]
-        beads.append(((spun_sents[i0][0], spun_sents[i1 - 1][1]), (orig_sents[j0][0], orig_sents[j1 - 1][1])))
+        chain.append(beads_list[n])
         n = back[n]
-    return beads[::-1]
+    chain.reverse()
+
+    # Fill short gaps between aligned beads: a heavily spun sentence shares fewer words with its source,
+    # but where it sits between two aligned sentences, its place confirms it. One sentence to one, the
+    # most similar pair of the gap, at a lower similarity; then the same in what is left on either side.
+    def fill(i0: int, i1: int, j0: int, j1: int) -> list[tuple[int, int, int, int]]:
+        if not (0 < i1 - i0 <= max_gap and 0 < j1 - j0 <= max_gap):
+            return []
+        best, arg = 0.0, None
+        for i in range(i0, i1):
+            for j in range(j0, j1):
+                n_shared = _lcs(sw[i], ow[j])
+                dice = 2.0 * n_shared / (len(sw[i]) + len(ow[j])) if n_shared else 0.0
+                if n_shared >= max(min_shared, 3) and dice >= gap_similarity and dice > best:
+                    best, arg = dice, (i, j)
+        if arg is None:
+            return []
+        i, j = arg
+        return [*fill(i0, i, j0, j), (i, i + 1, j, j + 1), *fill(i + 1, i1, j + 1, j1)]
+
+    filled = []
+    prev_i, prev_j = 0, 0
+    for bead in [*chain, (S, S, O, O)]:
+        filled += fill(prev_i, bead[0], prev_j, bead[2])
+        if bead[0] < S or bead[1] > bead[0]:
+            filled.append(bead)
+        prev_i, prev_j = bead[1], bead[3]
+    return [((spun_sents[i0][0], spun_sents[i1 - 1][1]), (orig_sents[j0][0], orig_sents[j1 - 1][1]))
+            for i0, i1, j0, j1 in filled if i1 > i0]
 
 
 def _initial_offsets(tokens: list[Token], sents: list[tuple[int, int]]) -> set[int]:

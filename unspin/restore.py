@@ -19,6 +19,7 @@ that the span was swapped at all.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
@@ -121,12 +122,22 @@ def sentences(tokens: list[Token], text: str) -> list[tuple[int, int]]:
     return [r for r in out if r[1] > r[0]]
 
 
-def _line_is_caps(text: str, pos: int) -> bool:
-    a = text.rfind("\n", 0, pos) + 1
-    b = text.find("\n", pos)
-    line = text[a : b if b >= 0 else len(text)]
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.8
+def caps_lines(text: str) -> tuple[list[int], list[bool]]:
+    """Start offsets of the lines of ``text`` and whether each is an ALL-CAPS line (a headline or a banner,
+    which spinners leave alone). Computed once per document: per sentence it would be quadratic on text
+    with long lines."""
+    starts, flags, pos = [], [], 0
+    for line in text.split("\n"):
+        letters = [c for c in line if c.isalpha()]
+        starts.append(pos)
+        flags.append(len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.8)
+        pos += len(line) + 1
+    return starts, flags
+
+
+def _line_is_caps(lines: tuple[list[int], list[bool]], pos: int) -> bool:
+    starts, flags = lines
+    return flags[bisect.bisect_right(starts, pos) - 1]
 
 
 def detokenize(words: list[str] | tuple[str, ...]) -> str:
@@ -157,10 +168,10 @@ class Restorer:
         self._cand_cache: dict[str, list] = {}
 
     # -- priors ------------------------------------------------------------------------------------
-    def _priors(self, doc_text: str, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0) -> list[float]:
+    def _priors(self, lines, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0) -> list[float]:
         cfg = self.config
         a, b = sent
-        caps_line = _line_is_caps(doc_text, tokens[a].start)
+        caps_line = _line_is_caps(lines, tokens[a].start)
         priors = []
         in_quote = False
         for i in range(a, b):
@@ -318,8 +329,9 @@ class Restorer:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
+        lines = caps_lines(text)
         for a, b in sents:
-            priors = self._priors(text, tokens, (a, b), scale)
+            priors = self._priors(lines, tokens, (a, b), scale)
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
