@@ -35,6 +35,10 @@ class Checker:
         # training a new detector must not need the old one (which may not match the features any more)
         self.detector = (detect.Detector.load(self.pack.detector_path)
                          if use_detector and self.pack.detector_path else None)
+        from .fingerprint import FINGERPRINT_FILE, FamilyClassifier
+
+        fp = self.pack.path / FINGERPRINT_FILE
+        self.fingerprint = FamilyClassifier.load(fp) if use_detector and fp.is_file() else None
 
     def check_document(self, doc: Document) -> Report:
         r = self.restorer.restore(doc)
@@ -45,6 +49,10 @@ class Checker:
         else:
             p = detect.spin_probability(feats)
             verdict = detect.verdict(p)
+        family = None
+        if self.fingerprint is not None and verdict != "not spun":
+            name, prob = self.fingerprint.predict(r)
+            family = {"name": name, "probability": round(prob, 4)}
         subs, restored = r.substitutions, r.restored
         if verdict == "not spun":
             # A clean text still gets a few decoder false alarms; showing them as "swaps" would be noise.
@@ -53,7 +61,7 @@ class Checker:
             restored = apply_substitutions(doc.text, subs)
         return Report(
             name=doc.name, text=doc.text, restored=restored, substitutions=subs,
-            spin_probability=p, verdict=verdict, words=r.words, features=feats,
+            spin_probability=p, verdict=verdict, words=r.words, features=feats, family=family,
             notes=list(doc.notes),
         )
 

@@ -239,6 +239,45 @@ def train_detector_cmd(shared, pack, docs, seed):
                f"texts; 'spun' threshold {p['high']:.3f} (target false-alarm rate {p['target_fpr']:.0%})")
 
 
+@train.command("fingerprint")
+@click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True)
+@click.option("--pack", type=click.Path(), default=None, help="Pack to train for (default: the shipped pack).")
+@click.option("--docs", type=int, default=40, show_default=True, help="Training documents per family and corpus.")
+@click.option("--test-docs", type=int, default=40, show_default=True, help="Held-out test documents.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def train_fingerprint_cmd(shared, pack, docs, test_docs, seed):
+    """Fit the spinner-family classifier on simulated families (train split) and test it (test split)."""
+    from .fingerprint import train_fingerprint
+
+    if not (Path(shared) / "corpora").is_dir():
+        raise UnspinError(f"shared corpora not found: {shared}/corpora (pass --shared)")
+    ev = train_fingerprint(Path(shared), pack, n_docs=docs, n_test=test_docs, seed=seed)["evaluation"]
+    click.echo(f"fingerprint trained: held-out family accuracy {ev['accuracy']:.1%} "
+               f"(balanced {ev['balanced_accuracy']:.1%}) on {ev['documents']} documents")
+
+
+@cli.command("learn")
+@click.argument("pairs", type=click.Path(dir_okay=False))
+@click.option("--pack", "pack_dir", type=click.Path(file_okay=False), required=True,
+              help="Pack whose lexicon learns (required, so the installed default is never changed by accident).")
+@click.option("--tag", default=None, help="Layer observed:TAG (default observed:learned).")
+@click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Use a learned pair once it has been seen this often.")
+@click.option("--forget", is_flag=True, help="Remove the layer TAG instead of learning.")
+def learn_cmd(pairs, pack_dir, tag, min_count, forget):
+    """Learn a spinner's swaps from spun/original pairs (JSON Lines: id, spun_text, original_text)."""
+    from .learn import forget as forget_layer, learn
+
+    if forget:
+        forget_layer(Path(pack_dir), tag or "learned")
+        click.echo(f"removed observed:{tag or 'learned'}")
+        return
+    s = learn(Path(pairs), Path(pack_dir), min_count=min_count, tag=tag)
+    click.echo(f"{s['layer']}: {s['pages']} pages ({s['pages_skipped']} already learned), {s['swaps']} swaps; "
+               f"{s['pairs_in_layer']} pairs in use, {s['pairs_needing_support']} awaiting confirmation, "
+               f"{s['pairs_below_min_count']} below --min-count")
+
+
 @cli.command()
 @click.option("--spinner", "spinner_name", required=True,
               type=click.Choice(["thesaurus", "sparse", "phrase", "wordnet", "nlpaug-wordnet"]))

@@ -106,6 +106,7 @@ class Report:
     words: int
     features: dict[str, float] = field(default_factory=dict)
     source: dict[str, Any] | None = None
+    family: dict[str, Any] | None = None  # most likely spinner family {"name", "probability"}, if spun
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +119,7 @@ class Report:
             "text": self.text,
             "restored": self.restored,
             "source": self.source,
+            "family": self.family,
             "features": {k: round(v, 5) for k, v in self.features.items()},
             "notes": self.notes,
         }

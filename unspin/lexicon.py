@@ -316,8 +316,16 @@ class Lexicon:
         self.reinflect = reinflect
         self._con = sqlite3.connect(_sqlite_cache(self.table_path), check_same_thread=False)
         self._cache: dict[str, list[Candidate]] = {}
+        # Every spun key, in memory: most word n-grams of a text are no key, and a set answers that faster
+        # than a query (~120k keys, a few MB).
+        try:
+            self._keys = frozenset(k for (k,) in self._con.execute("SELECT DISTINCT spun FROM pairs"))
+        except sqlite3.Error as e:
+            raise PackError(f"corrupt lexicon cache for {self.table_path}: {e}") from None
 
     def _query(self, spun: str) -> list[Candidate]:
+        if spun not in self._keys:
+            return []
         out = []
         for original, evidence, similarity, fanout in self._con.execute(
             "SELECT original, evidence, similarity, fanout FROM pairs WHERE spun = ?", (spun,)

@@ -27,7 +27,8 @@ from .errors import PackError, UnspinError
 
 DEFAULT_PACK = Path(__file__).parent / "data" / "pack"
 PACK_FILES = ("lexicon.tsv.gz", "lm.bin")
-OPTIONAL_FILES = ("detector.json",)  # trained by `unspin train detector`
+# trained by `unspin train detector` / `unspin train fingerprint`; learned.json: counts of `unspin learn`
+OPTIONAL_FILES = ("detector.json", "fingerprint.json", "learned.json")
 
 
 def _sha256(path: Path) -> str:
@@ -170,9 +171,10 @@ def build_pack(
             manifest["sources"]["lm"] = {"corpora": corpora, **stats}
         elif old:
             shutil.copy2(old / "lm.bin", work / "lm.bin")
-        if old and (old / "detector.json").exists():
-            # a new lexicon or LM changes the detector's features: the old detector no longer applies
-            print("note: the rebuilt pack has no detector; train one with `unspin train detector`", file=sys.stderr)
+        if old and any((old / f).exists() for f in ("detector.json", "fingerprint.json")):
+            # a new lexicon or LM changes the features: the old detector and fingerprints no longer apply
+            print("note: the rebuilt pack has no detector or fingerprint model; train them with "
+                  "`unspin train detector` and `unspin train fingerprint`", file=sys.stderr)
         for name in PACK_FILES:
             f = work / name
             if not f.exists():

@@ -206,6 +206,15 @@ def _header_text(report: Report) -> Text:
     return header
 
 
+def _family(report: Report) -> str:
+    """'phrase-dictionary spinner (88%)' when the report names a likely spinner family."""
+    fam = getattr(report, "family", None)
+    if not isinstance(fam, dict) or not fam.get("name"):
+        return ""
+    p = fam.get("probability")
+    return f"{fam['name']} ({_pct(p)})" if isinstance(p, (int, float)) else str(fam["name"])
+
+
 def render_text(report: Report, console: Console) -> None:
     """Print a human-readable report of one document on ``console``.
 
@@ -218,6 +227,12 @@ def render_text(report: Report, console: Console) -> None:
         line = Text()
         line.append("Source: ", style="bold")  # label only: Text(..., style=) would embolden the whole line
         line.append(", ".join(f"{k} {v}" if k != "title" else v for k, v in source))
+        console.print(line)
+    family = _family(report)
+    if family:
+        line = Text()
+        line.append("Spinner family: ", style="bold")
+        line.append(family)
         console.print(line)
 
     # The input with each span highlighted and its original inline: "patch[→region]".
@@ -374,6 +389,7 @@ def _report_html(report: Report, index: int) -> str:
         f'<p class="stats">Spin probability <strong>{_esc(_pct(report.spin_probability))}</strong>'
         f" \u00b7 {_esc(_plural(int(report.words), 'word'))}"
         f" \u00b7 {_esc(_plural(len(report.substitutions), 'swapped span'))}</p>",
+        *([f'<p class="stats">Spinner family: {_esc(_family(report))}</p>'] if _family(report) else []),
         "</header>",
         '<div class="columns">',
         f'<div class="col"><h3>Input text</h3><div class="text">{_input_html(report)}</div></div>',

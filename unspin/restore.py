@@ -313,7 +313,7 @@ class Restorer:
         sents = sentences(tokens, doc.text)
         adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
         # the first pass only estimates a density when a second follows: a narrower beam is enough
-        result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam)
+        result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam, final=not adapt)
         if adapt and result.eligible_words >= cfg.adapt_min_words:
             swapped = sum(c >= 0.5 for c in result.swap_confidences)
             density = swapped / result.eligible_words / cfg.first_pass_recall
@@ -322,10 +322,12 @@ class Restorer:
             result = self._pass(doc.text, tokens, sents, scale, cfg.beam)
             result.prior_scale = scale
             result.first_pass_swaps = first_pass_swaps
+        elif adapt:  # too few changeable words to fit a prior: decode once more, fully, with the default
+            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam)
         return result
 
     def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
-              beam: int) -> Restoration:
+              beam: int, final: bool = True) -> Restoration:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
@@ -338,25 +340,22 @@ class Restorer:
             edges, cw = self._edges(tokens, a, b, priors)
             result.candidate_words += cw
             path = self._decode(edges, a, b, beam)
-            # LM score of the input as it is, and of the path, for detection features
-            if hasattr(lm, "match_lengths"):
+            # LM score of the input as it is, and of the path, for detection features (final pass only)
+            if final and hasattr(lm, "match_lengths"):
                 for t, n in zip(tokens[a:b], lm.match_lengths([t.norm for t in tokens[a:b]])):
                     if t.is_word:
                         result.backoff_words += n <= 1
                         result.short_match_words += n <= 2
-            st = lm.begin()
-            for t in tokens[a:b]:
-                lp, st = lm.step(st, t.norm)
-                result.lm_input += lp
-            result.lm_input += lm.end(st)
+            if final:
+                lp, st = lm.extend(lm.begin(), [t.norm for t in tokens[a:b]])
+                result.lm_input += lp + lm.end(st)
             out_words = [w for e in path for w in e.words]
             st = lm.begin()
             states = []  # LM state before each path edge
             for e in path:
                 states.append(st)
-                for w in e.words:
-                    lp, st = lm.step(st, w)
-                    result.lm_restored += lp
+                lp, st = lm.extend(st, e.words)
+                result.lm_restored += lp
             result.lm_restored += lm.end(st)
             # posteriors for the swaps on the best path
             pos = 0
@@ -384,8 +383,20 @@ class Restorer:
         return result
 
 
+@functools.lru_cache(maxsize=1)
+def _word_frequencies() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")
+
+
 @functools.lru_cache(maxsize=200_000)
 def _zipf(phrase: str) -> float:
+    """Zipf frequency (log10 per billion words). Single words come from wordfreq's table directly:
+    ``zipf_frequency`` re-tokenises its input on every call, which showed in profiles."""
+    if " " not in phrase and phrase.isalpha():
+        f = _word_frequencies().get(phrase)
+        return round(math.log10(f) + 9, 2) if f else 0.0
     from wordfreq import zipf_frequency
 
     return zipf_frequency(phrase, "en")
