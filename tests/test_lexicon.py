@@ -71,3 +71,11 @@ def test_corrupt_or_missing_table_is_a_pack_error(tmp_path, monkeypatch):
 def test_number_pairs_cover_ordinals():
     pairs = {(s, o) for s, o, _, _ in lx.number_pairs()}
     assert ("twenty fifth", "25th") in pairs and ("forty first", "41st") in pairs and ("third", "3rd") in pairs
+
+
+def test_damaged_cache_is_rebuilt(table, tmp_path):
+    lx.Lexicon(table)  # builds the cache
+    (db,) = (tmp_path / "cache" / "lexicon").glob("*.sqlite")
+    db.write_bytes(b"this is not an sqlite database" * 100)
+    lex = lx.Lexicon(table)
+    assert [c.original for c in lex.lookup("the place")] == ["where"]

@@ -314,14 +314,19 @@ class Lexicon:
             raise PackError(f"lexicon table missing: {self.table_path}")
         self.exclude = frozenset(exclude_evidence)
         self.reinflect = reinflect
-        self._con = sqlite3.connect(_sqlite_cache(self.table_path), check_same_thread=False)
         self._cache: dict[str, list[Candidate]] = {}
         # Every spun key, in memory: most word n-grams of a text are no key, and a set answers that faster
-        # than a query (~120k keys, a few MB).
-        try:
-            self._keys = frozenset(k for (k,) in self._con.execute("SELECT DISTINCT spun FROM pairs"))
-        except sqlite3.Error as e:
-            raise PackError(f"corrupt lexicon cache for {self.table_path}: {e}") from None
+        # than a query (~120k keys, a few MB). A damaged cache (a crash, a full disk) is rebuilt once.
+        for attempt in (1, 2):
+            db = _sqlite_cache(self.table_path)
+            try:
+                self._con = sqlite3.connect(db, check_same_thread=False)
+                self._keys = frozenset(k for (k,) in self._con.execute("SELECT DISTINCT spun FROM pairs"))
+                break
+            except sqlite3.Error as e:
+                if attempt == 2:
+                    raise PackError(f"cannot read the lexicon cache {db}: {e}") from None
+                db.unlink(missing_ok=True)
 
     def _query(self, spun: str) -> list[Candidate]:
         if spun not in self._keys:
