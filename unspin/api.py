@@ -24,10 +24,13 @@ class Checker:
     ``pack``: a pack folder (default: the pack shipped with unspin, or ``$UNSPIN_PACK``).
     ``exclude_evidence``: lexicon evidence tags to ignore (used to evaluate on held-out pages).
     ``use_detector``: False uses the hand-set fallback instead of the pack's trained detector.
+    ``sources``: a source index folder (``unspin index build``): reports then name the document the text
+    was copied from, with aligned passages, and restore the copied passages from it.
     """
 
     def __init__(self, pack: str | Path | None = None, config: RestoreConfig | None = None,
-                 exclude_evidence: Iterable[str] = (), use_detector: bool = True):
+                 exclude_evidence: Iterable[str] = (), use_detector: bool = True,
+                 sources: str | Path | None = None):
         self.pack = load_pack(pack)
         self.lexicon = Lexicon(self.pack.lexicon_path, exclude_evidence=exclude_evidence)
         self.scorer = KenLMScorer(self.pack.lm_path)
@@ -39,6 +42,11 @@ class Checker:
 
         fp = self.pack.path / FINGERPRINT_FILE
         self.fingerprint = FamilyClassifier.load(fp) if use_detector and fp.is_file() else None
+        self.sources = None
+        if sources is not None:
+            from .source import SourceIndex
+
+            self.sources = SourceIndex(sources)
 
     def check_document(self, doc: Document) -> Report:
         r = self.restorer.restore(doc)
@@ -59,11 +67,20 @@ class Checker:
             # Known tortured phrases stay: they are risk markers a reader should see whatever the verdict.
             subs = [s for s in subs if _is_curated(s.evidence) and s.confidence >= 0.9]
             restored = apply_substitutions(doc.text, subs)
-        return Report(
+        report = Report(
             name=doc.name, text=doc.text, restored=restored, substitutions=subs,
             spin_probability=p, verdict=verdict, words=r.words, features=feats, family=family,
             notes=list(doc.notes),
         )
+        if self.sources is not None:
+            found = self.sources.attribute(doc.text, r.substitutions)
+            report.source = {"matches": found["matches"], "passages": found["passages"]}
+            if found["restored"] is not None:  # inside copied passages the source's words beat the LM's
+                report.restored, report.substitutions = found["restored"], found["substitutions"]
+                best = found["matches"][0]
+                report.notes.append(f"copied from {best['id']} ({best['score']:.0%} of the text aligned); "
+                                    "restored from it")
+        return report
 
     def check(self, text: str, name: str = "<text>") -> Report:
         return self.check_document(from_text(text, name=name))
@@ -82,6 +99,13 @@ def _checker() -> Checker:
 def check(text: str) -> Report:
     """Check one text with the default pack: is it spun, where, and what did it say?"""
     return _checker().check(text)
+
+
+def find_source(text: str, index_dir: str | Path, k: int = 5, restore: bool = False) -> dict:
+    """Ranked candidate sources of ``text`` in an index, with the passages aligned with the best one."""
+    from .source import find
+
+    return find(index_dir, text, k, restore=restore)
 
 
 def restore(text: str) -> str:

@@ -88,7 +88,7 @@ def _load_inputs(inputs, max_chars):
             yield source, None, e
 
 
-def _run_checks(inputs, pack, max_chars, min_confidence):
+def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None):
     from .api import Checker
     from .restore import RestoreConfig
 
@@ -99,7 +99,7 @@ def _run_checks(inputs, pack, max_chars, min_confidence):
             yield source, None, err
             continue
         if checker is None:  # load the pack only once there is something to check
-            checker = Checker(pack, config=config)
+            checker = Checker(pack, config=config, sources=index_dir)
         yield source, checker.check_document(doc), None
 
 
@@ -112,7 +112,10 @@ def _run_checks(inputs, pack, max_chars, min_confidence):
               help="Report and restore swaps at least this likely.")
 @click.option("--max-chars", type=click.IntRange(min=100), default=2_000_000, show_default=True,
               help="Cap on input length (longer input is truncated, with a note).")
-def check(inputs, fmt, pack, output, min_confidence, max_chars):
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
+              help="A source index (unspin index build): name the document the text was copied from and "
+                   "restore from it.")
+def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir):
     """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
 
     Shows each swapped span with its likely original, a restored text, and a spin probability.
@@ -123,7 +126,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars):
     failures = 0
     reports = []
     chunks: list[str] = []
-    for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence):
+    for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir):
         if err is not None:
             click.echo(f"unspin: error: {_about(source, err)}", err=True)
             failures += 1
@@ -364,6 +367,12 @@ def bench(shared, split, only, docs, pack, json_out):
                       f"({tp['documents']} docs), peak RSS {tp['peak_rss_mb']} MB")
     if json_out:
         write_atomic(Path(json_out), json.dumps(res, indent=2) + "\n")
+
+
+from .source.cli import find_cmd as _find_cmd, source as _index_group  # noqa: E402
+
+cli.add_command(_index_group)  # unspin index build|add|stats|bench
+cli.add_command(_find_cmd)  # unspin find INPUT... --index DIR
 
 
 def main() -> None:

@@ -245,8 +245,17 @@ def _chain(seeds: list[Pair]) -> list[list[Pair]]:
 def _extend(chain: list[Pair], query: list[Sentence], source: list[Sentence]) -> list[Pair]:
     """Pair the sentences between consecutive seeds: a lone sentence between two seeds is paired with the
     lone source sentence between them whatever its similarity (it is sandwiched, so it is the copy, however
-    heavily spun); larger gaps are filled by similarity (at a lower bar than seeding)."""
-    out = [chain[0]]
+    heavily spun); larger gaps are filled by similarity (at a lower bar than seeding).
+
+    At the ends of a chain, when both texts have the same (small) number of sentences left before the
+    first seed or after the last one, those are paired one to one at the lower bar too: a whole copied
+    article whose closing sentence was spun beyond recognition. A passage inside other text rarely has
+    exactly as many sentences around it as its source."""
+    first, last = chain[0], chain[-1]
+    head = _run(query, source, first, -1, first.q) if first.q == first.s <= MAX_GAP else []
+    left_q, left_s = len(query) - 1 - last.q, len(source) - 1 - last.s
+    tail = _run(query, source, last, 1, left_q) if left_q == left_s <= MAX_GAP else []
+    out = head[::-1] + [chain[0]]
     for a, b in zip(chain, chain[1:]):
         gq = list(range(a.q + 1, b.q))
         gs = list(range(a.s + 1, b.s))
@@ -263,6 +272,19 @@ def _extend(chain: list[Pair], query: list[Sentence], source: list[Sentence]) ->
                             out.append(Pair(i, j, sim, seed=False))
                             last_s = j
         out.append(b)
+    return out + tail
+
+
+def _run(query: list[Sentence], source: list[Sentence], seed: Pair, step: int, n: int) -> list[Pair]:
+    """Up to ``n`` one-to-one pairs going away from ``seed`` (``step`` -1: before it, +1: after it), at the
+    extension bar, stopping at the first that misses it so that the passage stays contiguous."""
+    out = []
+    for t in range(1, n + 1):
+        i, j = seed.q + step * t, seed.s + step * t
+        sim = _sim(query[i], source[j])
+        if sim < SEED_SIM / 2:
+            break
+        out.append(Pair(i, j, sim, seed=False))
     return out
 
 
@@ -326,24 +348,37 @@ def _diff_edits(query_text: str, source_text: str, qt: list[Token], st: list[Tok
         if op == "equal":
             continue
         new = source_text[st[j1].start : st[j2 - 1].end] if j2 > j1 else ""
-        if op == "insert":  # the source has words the query lacks: put them before query token i1
-            if i1 < len(qt):
-                sep = source_text[st[j2 - 1].end : st[j2].start] if j2 < len(st) else " "
-                start = end = qt[i1].start
-                new = new + (sep or "")
+        if op == "insert":  # the source has words the query lacks: put them, with its spacing, in the gap
+            left = source_text[st[j1 - 1].end : st[j1].start] if j1 > 0 else " "
+            right = source_text[st[j2 - 1].end : st[j2].start] if j2 < len(st) else " "
+            if 0 < i1 < len(qt):
+                start, end, new = qt[i1 - 1].end, qt[i1].start, left + new + right
+            elif i1 == 0:
+                start = end = qt[0].start
+                new = new + right
             else:
-                sep = source_text[st[j1 - 1].end : st[j1].start] if j1 > 0 else " "
                 start = end = qt[-1].end
-                new = (sep or "") + new
-        elif op == "delete":  # the query has words the source lacks: drop them and one side's spacing
-            if i2 < len(qt):
-                start, end = qt[i1].start, qt[i2].start
-            elif i1 > 0:
-                start, end = qt[i1 - 1].end, qt[i2 - 1].end
+                new = left + new
+        elif op == "delete":  # the query has words the source lacks: drop them, and their gap
+            if 0 < i1 and i2 < len(qt):
+                sep = source_text[st[j1 - 1].end : st[j1].start] if 0 < j1 < len(st) else " "
+                start, end, new = qt[i1 - 1].end, qt[i2].start, sep
+            elif i1 == 0:
+                start, end = qt[0].start, qt[i2].start if i2 < len(qt) else qt[i2 - 1].end
             else:
-                start, end = qt[i1].start, qt[i2 - 1].end
+                start, end = qt[i1 - 1].end, qt[i2 - 1].end
         else:  # replace
             start, end = qt[i1].start, qt[i2 - 1].end
+            # Keep the source's spacing where it differs from the query's in kind: "wouldn't" restored
+            # to "would not" needs the space the query did not have ("wouldnot" otherwise).
+            if i1 > 0 and j1 > 0:
+                s_sep = source_text[st[j1 - 1].end : st[j1].start]
+                if (query_text[qt[i1 - 1].end : qt[i1].start] == "") != (s_sep == ""):
+                    start, new = qt[i1 - 1].end, s_sep + new
+            if i2 < len(qt) and j2 < len(st):
+                s_sep = source_text[st[j2 - 1].end : st[j2].start]
+                if (query_text[qt[i2 - 1].end : qt[i2].start] == "") != (s_sep == ""):
+                    end, new = qt[i2].start, new + s_sep
         edits.append(Substitution(start, end, query_text[start:end], new, 1.0, "source"))
     return edits
 

@@ -1,7 +1,7 @@
-"""``unspin source ...``: build, extend and query a source index from the command line.
+"""``unspin index build|add|stats|bench`` and ``unspin find``: build, extend and query a source index.
 
-This module defines the ``source`` click group; ``unspin/cli.py`` adds it with
-``cli.add_command(source)``, so its errors go through the top-level handler (one line, no traceback).
+``unspin/cli.py`` adds the ``index`` group and the ``find`` command to the top-level CLI, so their errors
+go through its handler (one line, no traceback).
 """
 
 from __future__ import annotations
@@ -41,19 +41,23 @@ def _print_stats(st: dict, fmt: str) -> None:
         click.echo(f"note: {st['note']}")
 
 
-@click.group("source")
+@click.group("index")
 def source():
-    """Find the document a spun text was copied from (build an index of candidate sources first)."""
+    """Build and inspect an index of candidate sources (then: unspin find INPUT --index DIR)."""
+
+
+_INDEX = click.option("--index", "index_dir", required=True, type=click.Path(file_okay=False),
+                      help="The index folder.")
 
 
 @source.command("build")
-@click.argument("index_dir", type=click.Path(file_okay=False))
+@_INDEX
 @click.argument("corpora", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--no-dense", is_flag=True, help="Skip the embeddings (fast; fingerprints alone find copies).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index (atomically, when the new one is done).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def build_cmd(index_dir, corpora, no_dense, overwrite, fmt):
-    """Index CORPORA (.jsonl / .jsonl.gz with id and text, or folders of .txt/.html) into INDEX_DIR."""
+    """Index CORPORA (.jsonl / .jsonl.gz with id and text, or folders of .txt/.html) into --index DIR."""
     from .index import build
 
     st = build(index_dir, corpora, dense=not no_dense, overwrite=overwrite, progress=_progress("indexed"))
@@ -61,21 +65,21 @@ def build_cmd(index_dir, corpora, no_dense, overwrite, fmt):
 
 
 @source.command("add")
-@click.argument("index_dir", type=click.Path(file_okay=False))
+@_INDEX
 @click.argument("corpora", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def add_cmd(index_dir, corpora, fmt):
-    """Add the documents of CORPORA to the index in INDEX_DIR (all or nothing)."""
+    """Add the documents of CORPORA to the index (all or nothing; duplicate ids are refused)."""
     from .index import add
 
     _print_stats(add(index_dir, corpora, progress=_progress("added")), fmt)
 
 
 @source.command("stats")
-@click.argument("index_dir", type=click.Path(file_okay=False))
+@_INDEX
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def stats_cmd(index_dir, fmt):
-    """What is in the index in INDEX_DIR."""
+    """What is in the index."""
     from .index import stats
 
     _print_stats(stats(index_dir), fmt)
@@ -86,26 +90,41 @@ def _snippet(text: str, a: int, b: int, width: int = 100) -> str:
     return s if len(s) <= width else s[: width - 3] + "..."
 
 
-@source.command("find")
-@click.argument("index_dir", type=click.Path(file_okay=False))
-@click.argument("input", default="-")
+@click.command("find")
+@_INDEX
+@click.argument("inputs", nargs=-1)
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Matches to list.")
 @click.option("--no-dense", is_flag=True, help="Search with the fingerprints only (no model loading).")
-@click.option("--restore", is_flag=True, help="Also print the text restored from the best match.")
+@click.option("--restore", is_flag=True, help="Also give the text restored from the best match.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--max-chars", type=int, default=2_000_000, show_default=True)
-def find_cmd(index_dir, input, k, no_dense, restore, fmt, max_chars):
-    """Which indexed document was INPUT (a file, a URL, or - for stdin) copied from, and which passages."""
+@click.option("--max-chars", type=click.IntRange(min=100), default=2_000_000, show_default=True)
+def find_cmd(index_dir, inputs, k, no_dense, restore, fmt, max_chars):
+    """Which indexed document was each INPUT (files, URLs, or - for stdin) copied from, and which passages.
+
+    With --format json, one JSON object per input (JSON Lines)."""
     from ..ingest import load
     from .find import SourceIndex
 
-    doc = load(input, max_chars=max_chars, check_language=False)
+    failures = 0
     with SourceIndex(index_dir, dense=False if no_dense else None) as index:
-        res = index.find(doc.text, k, restore=restore)
-        source_text = index.document(res["matches"][0]["id"])["text"] if res["matches"] else ""
-    if fmt == "json":
-        click.echo(json.dumps({"name": doc.name, **res}, indent=2, ensure_ascii=False))
-        return
+        for source in inputs or ("-",):
+            try:
+                doc = load(source, max_chars=max_chars, check_language=False)
+            except UnspinError as e:
+                click.echo(f"unspin: error: {e}", err=True)
+                failures += 1
+                continue
+            res = index.find(doc.text, k, restore=restore)
+            if fmt == "json":
+                click.echo(json.dumps({"name": doc.name, **res}, ensure_ascii=False))
+                continue
+            source_text = index.document(res["matches"][0]["id"])["text"] if res["matches"] else ""
+            _print_find(doc, res, source_text, restore)
+    if failures:
+        sys.exit(3)
+
+
+def _print_find(doc, res: dict, source_text: str, restore: bool) -> None:
     if not res["matches"]:
         click.echo(f"{doc.name}: no candidate source shares anything with this text")
         return

@@ -110,11 +110,3 @@ def open_ann(path: Path, *, view: bool):
         raise UnspinError(f"index {path.parent} is corrupt: {path.name} is not a {DIM}-d vector index")
     return index
 
-
-def save_ann_atomic(index, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        index.save(str(tmp))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

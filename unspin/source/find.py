@@ -31,7 +31,8 @@ import numpy as np
 
 from ..errors import UnspinError
 from . import fingerprints
-from .align import Alignment, align_sentences, apply_edits, sentence_spans, sentences, source_edits
+from .align import (Alignment, align_sentences, apply_edits, restore_with_source, sentence_spans, sentences,
+                    source_edits)
 from .index import ANN_NAME, check_compatible, connect
 
 POOL = 50  # candidates taken from each of the sparse and the dense lists before fusion
@@ -202,7 +203,7 @@ class SourceIndex:
                     out[d] = float(v @ qvec) / norm
         return out
 
-    def _search(self, text: str, k: int, substitutions=None) -> tuple[list[dict], dict[int, Alignment], dict]:
+    def _search(self, text: str, k: int, substitutions=None) -> tuple[list[dict], dict[str, Alignment], dict[str, str]]:
         if k < 1:
             raise UnspinError("k must be at least 1")
         (s_docs, s_scores), chunk_lists = self._sparse_lists(text)
@@ -256,7 +257,9 @@ class SourceIndex:
                         "verified": d in coverage,
                         "sparse": round(sparse.get(d, 0.0), 4),
                         "dense": round(cos[d], 4) if d in cos else None})
-        return out, {meta[d][0]: al for d, al in alignments.items() if d in meta}, {meta[d][0]: t for d, t in texts.items() if d in meta}
+        # find() needs the best match's alignment and text: hand them over by id rather than redo them
+        return (out, {meta[d][0]: al for d, al in alignments.items() if d in meta},
+                {meta[d][0]: t for d, t in texts.items() if d in meta})
 
     def search(self, text: str, k: int = 5, *, substitutions=None) -> list[dict]:
         """The ``k`` most likely sources of ``text``, best first: ``[{id, title, url, score, verified,
@@ -314,6 +317,20 @@ class SourceIndex:
             if restore:
                 edits = source_edits(text, texts[best], alignment=al)
                 out.update(restored=apply_edits(text, edits), edits=[e.to_dict() for e in edits])
+        return out
+
+    def attribute(self, text: str, substitutions=None, k: int = 3) -> dict:
+        """What :class:`unspin.api.Checker` needs: ``{"matches", "passages"}`` as :meth:`find`, plus
+        ``"restored"`` and ``"substitutions"``: the LM restorer's ``substitutions`` merged with the source's
+        edits (the source's inside aligned passages, the restorer's elsewhere; see
+        :func:`~unspin.source.align.restore_with_source`). Both are None when nothing aligns."""
+        matches, alignments, texts = self._search(text, k, substitutions)
+        out: dict = {"matches": matches, "passages": [], "restored": None, "substitutions": None}
+        if matches and alignments[matches[0]["id"]].passages:
+            best = matches[0]["id"]
+            out["passages"] = alignments[best].to_dicts()
+            out["restored"], out["substitutions"] = restore_with_source(text, texts[best], substitutions,
+                                                                        alignment=alignments[best])
         return out
 
 

@@ -84,6 +84,7 @@ def connect(index_dir: str | Path, *, readonly: bool = True) -> tuple[sqlite3.Co
                 fix.execute("SELECT COUNT(*) FROM meta").fetchall()
         except sqlite3.DatabaseError:
             pass  # reported below, by the real open
+    con = None
     try:
         if readonly:
             con = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
@@ -93,8 +94,18 @@ def connect(index_dir: str | Path, *, readonly: bool = True) -> tuple[sqlite3.Co
         meta = {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM meta")}
         con.execute("SELECT doc, id, text_z FROM documents LIMIT 1").fetchall()
         con.execute("SELECT feature, df, docs FROM postings LIMIT 1").fetchall()
+        _check_meta(index_dir, meta)
     except (sqlite3.DatabaseError, json.JSONDecodeError) as e:
+        if con is not None:
+            con.close()
         raise _corrupt(index_dir, str(e)) from None
+    except UnspinError:
+        con.close()
+        raise
+    return con, meta
+
+
+def _check_meta(index_dir: Path, meta: dict) -> None:
     if meta.get("format") != FORMAT:
         if isinstance(meta.get("format"), int) and meta["format"] > FORMAT:
             raise UnspinError(f"index {index_dir} was built by a newer unspin (format {meta['format']})")
@@ -104,7 +115,6 @@ def connect(index_dir: str | Path, *, readonly: bool = True) -> tuple[sqlite3.Co
             raise _corrupt(index_dir, f"meta has no {key!r}")
     if meta["dense"] and not (index_dir / ANN_NAME).is_file():
         raise _corrupt(index_dir, f"{ANN_NAME} is missing")
-    return con, meta
 
 
 def check_compatible(index_dir: Path, meta: dict) -> None:
