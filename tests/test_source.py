@@ -504,3 +504,35 @@ def test_attribute_for_checker(index):
         assert any(s.spun == "overpass" and s.original == "bridge" for s in res["substitutions"])  # the source's
         nothing = ix.attribute("Completely unrelated words about gardening and roses in the spring sunshine.")
         assert nothing["restored"] is None and nothing["substitutions"] is None
+
+
+def test_check_learn_into_feeds_found_sources_to_the_lexicon(corpus, tmp_path, monkeypatch):
+    """Self-training (opt-in): `check --index --learn-into PACK` learns the page's swaps from its source."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from conftest import write_arpa
+    from unspin import lexicon as lx
+    from unspin.cli import cli
+    from unspin.source import build
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    idx = tmp_path / "idx"
+    build(idx, corpus, dense=False)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    lx.build_table([("the place", "where", 0.0, "observed:x")], pack / "lexicon.tsv.gz")
+    write_arpa([d["text"].lower() for d in BY_ID.values()], pack / "lm.bin")  # KenLM reads ARPA by content
+    (pack / "manifest.json").write_text(_json.dumps({"name": "tiny", "files": {}}), encoding="utf-8")
+    spun = tmp_path / "spun.txt"
+    spun.write_text(HAND_SPUN, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["check", str(spun), "--pack", str(pack), "--index", str(idx),
+                                 "--learn-into", str(pack), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert _json.loads(r.stdout.splitlines()[0])["source"]["matches"][0]["id"] == "harbor-bridge"
+    assert "learned from" in r.stderr
+    sidecar = _json.loads((pack / "learned.json").read_text(encoding="utf-8"))
+    assert sidecar["layers"]["self"]["pairs"]  # the page's swaps are recorded (used once seen on 2 pages)
+    r = CliRunner().invoke(cli, ["check", str(spun), "--learn-into", str(pack)])
+    assert r.exit_code != 0 and "--learn-into needs --index" in r.stderr

@@ -115,7 +115,10 @@ def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None):
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
               help="A source index (unspin index build): name the document the text was copied from and "
                    "restore from it.")
-def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir):
+@click.option("--learn-into", "learn_into", type=click.Path(file_okay=False), default=None,
+              help="Self-training (opt-in): when --index finds the source, learn the page's swaps into this "
+                   "pack's lexicon (layer observed:self, used once a pair is seen on 2 pages).")
+def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn_into):
     """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
 
     Shows each swapped span with its likely original, a restored text, and a spin probability.
@@ -123,6 +126,8 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir):
     """
     from .render import render_html, render_json, render_text
 
+    if learn_into and not index_dir:
+        raise UnspinError("--learn-into needs --index: it learns from the source the index finds")
     failures = 0
     reports = []
     chunks: list[str] = []
@@ -134,6 +139,15 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir):
                 sys.exit(err.exit_code)
             continue
         reports.append(report)
+        if learn_into and report.source and report.source.get("passages"):
+            from .learn import learn_from_aligned
+            from .source import SourceIndex
+
+            with SourceIndex(index_dir, dense=False) as index:
+                best = index.document(report.source["matches"][0]["id"])
+            stats = learn_from_aligned(report.text, best["text"], Path(learn_into), tag="self", page_id=source)
+            click.echo(f"learned from {source} (source {best['id']}): {stats['swaps']} swaps, "
+                       f"{stats['pairs_in_layer']} pairs in use", err=True)
         if fmt == "json":
             chunks.append(render_json(report) + "\n")
         elif fmt == "text":
