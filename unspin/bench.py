@@ -187,7 +187,8 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def run(shared: Path, what: list[str], split: str, n_docs: int, pack=None) -> dict:
+def run(shared: Path, what: list[str], split: str, n_docs: int, pack=None,
+        source_index: str = "/tmp/unspin-index") -> dict:
     out: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "split": split}
     if "real" in what:
         out["real_pairs"] = bench_real_pairs(shared, split, pack)
@@ -196,6 +197,10 @@ def run(shared: Path, what: list[str], split: str, n_docs: int, pack=None) -> di
     if "detection" in what:
         out["detection"] = bench_detection(shared, max(1, n_docs // 4), pack)
         out["real_detection"] = bench_real_detection(shared, pack)
+    if "source" in what:  # builds the index over the shared corpora first if it is not there (~2-3 min)
+        from .source.bench import run_bench
+
+        out["source"] = run_bench(shared, Path(source_index), max(n_docs, 20))
     if "throughput" in what:
         out["throughput"] = bench_throughput(shared, max(n_docs, 50), pack)
     return out

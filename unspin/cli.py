@@ -326,11 +326,13 @@ def simulate(spinner_name, corpus, docs, split, rate, seed, output):
 @click.option("--split", type=click.Choice(["test", "dev"]), default="test", show_default=True,
               help="Report on the test split (default) or the dev split used to choose settings.")
 @click.option("--only", default="real,simulated,detection,throughput", show_default=True,
-              help="Comma-separated parts: real, simulated, detection, throughput.")
+              help="Comma-separated parts: real, simulated, detection, throughput, source (source attribution; "
+                   "builds an index of the shared corpora at --source-index if missing).")
+@click.option("--source-index", default="/tmp/unspin-index", show_default=True, type=click.Path(file_okay=False))
 @click.option("--docs", type=int, default=40, show_default=True, help="Simulated documents per spinner.")
 @click.option("--pack", type=click.Path(), default=None)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the figures here.")
-def bench(shared, split, only, docs, pack, json_out):
+def bench(shared, split, only, docs, pack, source_index, json_out):
     """Measure restoration and speed on real and simulated spun text from ../shared."""
     import json
 
@@ -343,7 +345,10 @@ def bench(shared, split, only, docs, pack, json_out):
     if not (shared_p / "data").is_dir():
         raise UnspinError(f"shared data not found: {shared_p}/data (pass --shared)")
     parts = [x.strip() for x in only.split(",") if x.strip()]
-    res = b.run(shared_p, parts, split, docs, pack)
+    unknown = set(parts) - {"real", "simulated", "detection", "throughput", "source"}
+    if unknown:
+        raise UnspinError(f"unknown --only part(s): {', '.join(sorted(unknown))}")
+    res = b.run(shared_p, parts, split, docs, pack, source_index)
     console = Console()
     console.print(f"unspin bench: {res['date']}, {res['machine']}, split={split}")
     t = Table("set", "docs", "destroyed", "recovered", "recovery", "broken", "break rate")
@@ -375,6 +380,17 @@ def bench(shared, split, only, docs, pack, json_out):
         console.print(f"real dev pages: lowest spun {rd['min_spun']:.3f} vs highest clean {rd['max_clean']:.3f}; "
                       f"spun flagged {rd['spun_flagged']}/{len(rd['spun'])}, "
                       f"clean flagged {rd['clean_flagged']}/{len(rd['clean'])}")
+    if "source" in res:
+        src = res["source"]
+        t = Table("source attribution", "queries", "hit@1", "MRR", "restored from source")
+        for fam, m in src["retrieval"].items():
+            rest = src.get("restoration", {}).get(fam, {})
+            t.add_row(fam, str(m["queries"]), f"{m['hit@1']:.3f}", f"{m['mrr']:.3f}",
+                      f"{rest.get('recovery_rate', 0):.1%}")
+        console.print(t)
+        lat = src["latency"]["find_ms"]
+        console.print(f"source query latency (warm): p50 {lat['p50']} ms, p95 {lat['p95']} ms; index "
+                      f"{src['index']['docs']} docs, {src['index']['mb_per_1000_docs']} MB per 1,000 docs")
     if "throughput" in res:
         tp = res["throughput"]
         console.print(f"throughput: {tp['words_per_second']} words/s over {tp['words']} words "
