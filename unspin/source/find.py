@@ -44,6 +44,8 @@ MAX_CHUNKS = 40
 CHUNK_POOL = 10
 CHUNK_WEIGHT = 0.5
 VERIFY = 5  # candidates aligned with the query to verify and order them
+EARLY_STOP_COVERAGE = 0.5  # a verified candidate accounting for this much of the query is a clear copy ...
+EARLY_STOP_RATIO = 0.5  # ... and candidates with under this share of its fingerprint score are not aligned
 _SQL_VARS = 900  # SQLite's default limit on bound variables is 999 (older builds)
 
 
@@ -239,11 +241,19 @@ class SourceIndex:
         # text tops its window's list but may rank low overall, below documents on the host's subject.
         window_tops = {int(docs[0]) for docs in chunk_lists if len(docs)}
         to_verify = ranked[:VERIFY] + [d for d in ranked[VERIFY:] if d in window_tops][:VERIFY]
+        best_sparse = 0.0  # fingerprint score of the best candidate found to be a copy so far
         for d in to_verify:
+            # Aligning is most of a query's time. Once a candidate is a clear copy, candidates with far
+            # fewer shared fingerprints cannot beat it (near-duplicates, such as template press releases,
+            # score alike and are still aligned).
+            if best_sparse and sparse.get(d, 0.0) < EARLY_STOP_RATIO * best_sparse and d not in window_tops:
+                continue
             texts[d] = self._text(d)
             al = align_sentences(text, texts[d], substitutions, query=query_sents)
             alignments[d] = al
             coverage[d] = sum((p.query_end - p.query_start) * p.similarity for p in al.passages) / query_chars
+            if coverage[d] >= EARLY_STOP_COVERAGE:
+                best_sparse = max(best_sparse, sparse.get(d, 0.0))
         ranked.sort(key=lambda d: -coverage.get(d, 0.0))  # stable: unverified keep the fused order
         ranked = ranked[:k]
         if self.ann is not None:
