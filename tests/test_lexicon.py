@@ -15,6 +15,7 @@ def table(tmp_path, monkeypatch):
         *lx.thesaurus_pairs([("say", ["state", "declare", "tell"]), ("region", ["area", "zone"]),
                              ("finish", ["finishing", "end"])], "moby", 3.0),
         ("the place", "where", 0.0, "observed:page-a"),
+        ("stated", "said", 0.0, "observed:page-c"),
         ("newshounds", "journalists", 0.0, "observed:page-b"),
         *lx.number_pairs(),
     ]
@@ -79,3 +80,11 @@ def test_damaged_cache_is_rebuilt(table, tmp_path):
     db.write_bytes(b"this is not an sqlite database" * 100)
     lex = lx.Lexicon(table)
     assert [c.original for c in lex.lookup("the place")] == ["where"]
+
+
+def test_observed_swaps_carry_over_to_other_forms_of_the_word(table):
+    lex = lx.Lexicon(table)
+    says = [c for c in lex.lookup("states") if c.original == "says"]
+    assert says and says[0].curated  # seen as stated <- said, so states <- says
+    assert any(c.original == "saying" and c.curated for c in lex.lookup("stating"))
+    assert not any(c.curated for c in lx.Lexicon(table, exclude_evidence=["observed:page-c"]).lookup("states"))

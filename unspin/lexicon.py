@@ -367,6 +367,7 @@ class Lexicon:
                     infl = _inflect(c.original, tag)
                     if infl and infl != spun and infl not in cands:
                         cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
+            self._add_sibling_swaps(spun, cands)
         if self.reinflect and spun.isalpha() and all(lemma == spun for lemma, _ in _lemmas_with_tag(spun)):
             # Naive spinners (nlpaug's WordNet augmenter and the like) put a synonym's *lemma* where an
             # inflected word stood: "said" -> say, "ports" -> larboard, "bags" -> bag. So a base form may
@@ -380,6 +381,40 @@ class Lexicon:
         result = list(cands.values())  # table order: most plausible first
         self._cache[spun] = result
         return result
+
+
+    def _add_sibling_swaps(self, spun: str, cands: dict) -> None:
+        """A curated swap seen for one form of a word holds for its other forms: a spinner that wrote
+        "stated" for said writes "states" for says. (Curated layers list the forms that were seen.)"""
+        for lemma, tag in _lemmas_with_tag(spun) or ((spun, ""),):
+            for form in (lemma, *_inflections(lemma)):
+                if form == spun:
+                    continue
+                for c in self._query(form):
+                    if not c.curated or " " in c.original:
+                        continue
+                    base = _base_form(c.original, tag[:1])
+                    infl = base if not tag else _inflect(base, tag)
+                    if not infl or infl == spun:
+                        continue
+                    old = cands.get(infl)
+                    if old is None:
+                        cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
+                    elif not old.curated:  # a thesaurus pair that a real spinner was also seen to use
+                        cands[infl] = Candidate(infl, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _base_form(word: str, pos: str = "") -> str:
+    """The lemma of an inflected word, preferring the part of speech ``pos`` ("V", "N", "J"), or the word."""
+    import lemminflect
+
+    readings = lemminflect.getAllLemmas(word)
+    upos = {"V": "VERB", "N": "NOUN", "J": "ADJ"}.get(pos)
+    for key in ([upos] if upos in readings else []) + list(readings):
+        if readings[key]:
+            return readings[key][0]
+    return word
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -418,6 +453,8 @@ def _inflect(phrase: str, tag: str) -> str | None:
     import lemminflect
 
     words = phrase.split()
+    if len(words) > 1 and not tag.startswith("V"):
+        return None  # the head of a noun phrase is not reliably its last word ("people in general")
     idx = 0 if tag.startswith("V") else len(words) - 1
     upos = {"V": "VERB", "N": "NOUN", "J": "ADJ", "R": "ADV"}[tag[0]]
     if words[idx] not in lemminflect.getAllLemmas(words[idx], upos=upos).get(upos, ()):
