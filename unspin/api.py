@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from .lexicon import Lexicon
 from .lm import KenLMScorer
 from .pack import load_pack
 from .restore import Restorer, RestoreConfig, apply_substitutions
+
+
+# Decoder settings for a recognised spinner family: the naive WordNet spinner draws its swaps from WordNet
+# whatever the sense, so WordNet's pairs deserve more weight than in unknown text (chosen on dev data:
+# nlpaug WordNet recovery 37% -> 43%, break rate 6.8% -> 8.7%).
+FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}}}
 
 
 def _is_curated(evidence: str) -> bool:
@@ -62,6 +69,14 @@ class Checker:
             name, prob = self.fingerprint.predict(r)
             family = {"name": name, "probability": round(prob, 4)}
         subs, restored = r.substitutions, r.restored
+        notes = list(doc.notes)
+        adapt = FAMILY_DECODING.get(family["name"]) if family and family["probability"] >= 0.6 else None
+        if adapt:
+            # Knowing the spinner, weigh its dictionary up and decode again (features, verdict and family
+            # stay those of the first decoding, which the detector was trained on).
+            r2 = Restorer(self.lexicon, self.scorer, dataclasses.replace(self.restorer.config, **adapt)).restore(doc)
+            subs, restored = r2.substitutions, r2.restored
+            notes.append(f"restored with the dictionary of a {family['name']} weighted up")
         if verdict == "not spun":
             # A clean text still gets a few decoder false alarms; showing them as "swaps" would be noise.
             # Known tortured phrases stay: they are risk markers a reader should see whatever the verdict.
@@ -70,7 +85,7 @@ class Checker:
         report = Report(
             name=doc.name, text=doc.text, restored=restored, substitutions=subs,
             spin_probability=p, verdict=verdict, words=r.words, features=feats, family=family,
-            notes=list(doc.notes),
+            notes=notes,
         )
         if self.sources is not None:
             found = self.sources.attribute(doc.text, r.substitutions)

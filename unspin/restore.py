@@ -45,6 +45,9 @@ class RestoreConfig:
     fanout_power: float = 0.3  # tempers the 1/fan-out of thesauri, which list far more synonyms than spinners use
     curated_logweight: float = -0.7  # observed and tortured-phrase pairs, number rewrites
     reinflect_logweight: float = -3.0  # a base form standing for an inflected original ("say" for said)
+    # extra log-weight for pairs a given lexicon layer lists, e.g. {"wordnet": 2.0} once a document is known
+    # to come from a WordNet spinner (see unspin.fingerprint)
+    layer_bonus: dict = field(default_factory=dict)
     lm_weight: float = 1.0
     beam: int = 6
     first_pass_beam: int = 2
@@ -199,6 +202,12 @@ class Restorer:
         return self._base_logweight(c)
 
     def _base_logweight(self, c) -> float:
+        cfg = self.config
+        bonus = max((cfg.layer_bonus.get(layer, 0.0) for layer in c.evidence.split(",")), default=0.0) \
+            if cfg.layer_bonus else 0.0
+        return bonus + self._layer_logweight(c)
+
+    def _layer_logweight(self, c) -> float:
         cfg = self.config
         if c.curated:
             return cfg.curated_logweight
