@@ -391,3 +391,19 @@ def test_real_pack_untouched():
 
     p = load_pack(DEFAULT_PACK)
     assert p.manifest["files"]["lm.bin"]["bytes"] == _real_lm_size()
+
+
+def test_wordnet_spun_text_is_recognised_and_decoded_with_wordnet_weighted_up(checker):
+    """Family-adaptive decoding: a naive WordNet spinner's output is named as such, and restored again with
+    WordNet's pairs weighted up, which brings back more of the original than the first decoding."""
+    from unspin.evaluate import restoration_scores
+    from unspin.spinners import WordNetSpinner
+
+    original = CLEAN_NEWS["wildfire"]
+    spun = WordNetSpinner(rate=0.35, seed=1).spin(original).text
+    report = checker.check(spun)
+    assert report.family["name"] == "naive WordNet spinner" and report.family["probability"] > 0.9
+    assert any("naive WordNet spinner" in n for n in report.notes)
+    plain = checker.restorer.restore(unspin.Document(spun))  # the first decoding, before adaptation
+    adapted = restoration_scores(original, spun, report.restored)["recovered"]
+    assert adapted > restoration_scores(original, spun, plain.restored)["recovered"]
