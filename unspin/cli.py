@@ -128,7 +128,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
 
     if learn_into and not index_dir:
         raise UnspinError("--learn-into needs --index: it learns from the source the index finds")
-    failures = 0
+    failures = n_ok = 0
     reports = []
     chunks: list[str] = []
     for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir):
@@ -138,7 +138,9 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
             if isinstance(err, UnspinError) and err.exit_code == 4:  # the pack is broken: nothing else will work
                 sys.exit(err.exit_code)
             continue
-        reports.append(report)
+        n_ok += 1
+        if fmt == "html":  # one page for all inputs: the other formats stream
+            reports.append(report)
         if learn_into and report.source and report.source.get("passages"):
             from .learn import learn_from_aligned
             from .source import SourceIndex
@@ -164,10 +166,10 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
         chunks = [render_html(reports)]
         if output is None:
             click.echo(chunks[0])
-    if output is not None and reports:
+    if output is not None and n_ok:
         write_atomic(Path(output), "".join(chunks))
     if failures:
-        sys.exit(3 if not reports else 1)
+        sys.exit(3 if not n_ok else 1)
 
 
 @cli.command()
