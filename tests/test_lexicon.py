@@ -88,3 +88,19 @@ def test_observed_swaps_carry_over_to_other_forms_of_the_word(table):
     assert says and says[0].curated  # seen as stated <- said, so states <- says
     assert any(c.original == "saying" and c.curated for c in lex.lookup("stating"))
     assert not any(c.curated for c in lx.Lexicon(table, exclude_evidence=["observed:page-c"]).lookup("states"))
+
+
+def test_aligned_pair_swaps_are_word_level_and_tagged_by_page(tmp_path):
+    import json
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({
+        "id": "page-1",
+        "original_text": "The manager said the team lost 4 games in the series. He was finally happy.",
+        "spun_text": "The supervisor stated the team lost four video games within the collection. He was lastly happy.",
+    }) + "\n", encoding="utf-8")
+    swaps = {(s, o): tag for s, o, _, tag in lx.aligned_pair_swaps(pairs)}
+    assert swaps.get(("supervisor", "manager")) == "observed:page-1"
+    assert ("stated", "said") in swaps and ("collection", "series") in swaps and ("lastly", "finally") in swaps
+    assert ("within", "in") not in swaps  # function-word swaps from one page are too noisy
+    assert not any(any(c.isdigit() for c in s + o) for s, o in swaps)  # numbers are the numbers layer's job

@@ -154,6 +154,26 @@ def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
                 yield s, o, 0.0, f"observed:{row.get('example_pair_id', '')}"
 
 
+def aligned_pair_swaps(path: Path) -> Iterator[tuple[str, str, float, str]]:
+    """Word-level swaps found by aligning each real spun page with its original (``pairs.jsonl``): the
+    hand-listed swaps are often phrases ("within the sixth inning"); aligned word by word they carry over
+    to other pages of the same spinner (within <- in). Tagged with the page id like ``observed_pairs``, so
+    evaluation can hold a page out. Function-word-only swaps seen this way are too noisy ("of" <- in) and
+    number rewrites are the numbers layer's job."""
+    from .learn import _function_only, align_pair
+
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            pair = json.loads(line)
+            for spun, orig, _, _ in align_pair(pair["spun_text"], pair["original_text"]):
+                s, o = norm_phrase(spun), norm_phrase(orig)
+                if (s and o and s != o and not _function_only(s) and not any(c.isdigit() for c in s + o)
+                        and len(s.split()) <= MAX_SPUN_TOKENS and len(o.split()) <= MAX_SPUN_TOKENS):
+                    yield s, o, 0.0, f"observed:{pair.get('id', '')}"
+
+
 _UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
          "sixteen seventeen eighteen nineteen".split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()

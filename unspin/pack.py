@@ -150,6 +150,7 @@ def build_pack(
             tp = data / "tortured-phrases"
             triples = itertools.chain(
                 lx.observed_pairs(data / "real-dev" / "substitutions.tsv"),
+                lx.aligned_pair_swaps(data / "real-dev" / "pairs.jsonl"),
                 lx.tortured_pairs(tp / "pps_tortured_phrases_torturedcheck_2026-03.json"),
                 lx.tortured_word_pairs(tp / "derived_pps_word_substitutions.tsv"),
                 lx.number_pairs(),
