@@ -9,7 +9,7 @@ from pathlib import Path
 from . import detect
 from .document import Document, Report
 from .ingest import from_text
-from .lexicon import Lexicon
+from .lexicon import RISK_MARKERS, Lexicon, has_layer
 from .lm import KenLMScorer
 from .pack import load_pack
 from .restore import Restorer, RestoreConfig, apply_substitutions
@@ -21,8 +21,6 @@ from .restore import Restorer, RestoreConfig, apply_substitutions
 FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}}}
 
 
-def _is_curated(evidence: str) -> bool:
-    return any(layer.split(":")[0] in ("tortured", "observed") for layer in evidence.split(","))
 
 
 class Checker:
@@ -80,7 +78,7 @@ class Checker:
         if verdict == "not spun":
             # A clean text still gets a few decoder false alarms; showing them as "swaps" would be noise.
             # Known tortured phrases stay: they are risk markers a reader should see whatever the verdict.
-            subs = [s for s in subs if _is_curated(s.evidence) and s.confidence >= 0.9]
+            subs = [s for s in subs if has_layer(s.evidence, RISK_MARKERS) and s.confidence >= 0.9]
             restored = apply_substitutions(doc.text, subs)
         report = Report(
             name=doc.name, text=doc.text, restored=restored, substitutions=subs,

@@ -116,11 +116,10 @@ def _norm(text: str) -> str:
     return norm_phrase(text)
 
 
-@functools.lru_cache(maxsize=100_000)
 def _zipf(phrase: str) -> float:
-    from wordfreq import zipf_frequency
+    from .lexicon import zipf
 
-    return zipf_frequency(phrase, "en")
+    return zipf(phrase)
 
 
 @functools.lru_cache(maxsize=1)

@@ -41,6 +41,34 @@ from .errors import PackError
 
 LAYERS = ("observed", "tortured", "numbers", "tortured-words", "wordnet", "moby")
 CURATED = ("observed", "tortured", "numbers")  # hand-made or observed swaps, as opposed to thesauri
+# layers whose swaps are risk markers a reader should see whatever the verdict: known tortured phrases and
+# swaps seen in real spun pages
+RISK_MARKERS = ("tortured", "observed")
+
+
+def has_layer(evidence: str, layers: Iterable[str]) -> bool:
+    """Whether an evidence string ("moby,observed:page-1") names one of ``layers`` (ignoring ":page" tags)."""
+    return any(layer.split(":")[0] in layers for layer in evidence.split(","))
+
+
+@functools.lru_cache(maxsize=1)
+def _word_frequencies() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")
+
+
+@functools.lru_cache(maxsize=200_000)
+def zipf(phrase: str) -> float:
+    """Zipf frequency (log10 per billion words) of a word or phrase. Single words come from wordfreq's table
+    directly: ``zipf_frequency`` re-tokenises its input on every call, which showed in profiles."""
+    word = phrase.lower()
+    if " " not in word and word.isalpha():
+        f = _word_frequencies().get(word)
+        return round(math.log10(f) + 9, 2) if f else 0.0
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(phrase, "en")
 MAX_SPUN_TOKENS = 4
 MAX_ORIGINAL_TOKENS = 3
 
@@ -54,7 +82,7 @@ class Candidate:
 
     @property
     def curated(self) -> bool:
-        return any(layer.split(":")[0] in CURATED for layer in self.evidence.split(","))
+        return has_layer(self.evidence, CURATED)
 
 
 def norm_phrase(text: str) -> str:

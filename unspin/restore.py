@@ -20,13 +20,12 @@ that the span was swapped at all.
 from __future__ import annotations
 
 import bisect
-import functools
 import math
 import re
 from dataclasses import dataclass, field
 
 from .document import Document, Substitution, Token
-from .lexicon import Lexicon
+from .lexicon import RISK_MARKERS, Lexicon, has_layer, zipf as _zipf
 from .lm import Scorer
 
 _CLITIC = re.compile(r"^(?:n't|'s|'re|'ve|'ll|'d|'m)$")
@@ -378,8 +377,7 @@ class Restorer:
                     post = self._posterior([keep, *alts], states[k], right)
                     p_swap = 1.0 - post[0]
                     result.swap_confidences.append(p_swap)
-                    if p_swap >= cfg.min_confidence and any(
-                            layer.split(":")[0] in ("tortured", "observed") for layer in e.evidence.split(",")):
+                    if p_swap >= cfg.min_confidence and has_layer(e.evidence, RISK_MARKERS):
                         result.curated_swaps += 1
                     if p_swap >= cfg.min_confidence:
                         span = text[tokens[e.start].start : tokens[e.end - 1].end]
@@ -390,25 +388,6 @@ class Restorer:
                 pos += n_words
         result.restored = apply_substitutions(text, result.substitutions)
         return result
-
-
-@functools.lru_cache(maxsize=1)
-def _word_frequencies() -> dict[str, float]:
-    from wordfreq import get_frequency_dict
-
-    return get_frequency_dict("en")
-
-
-@functools.lru_cache(maxsize=200_000)
-def _zipf(phrase: str) -> float:
-    """Zipf frequency (log10 per billion words). Single words come from wordfreq's table directly:
-    ``zipf_frequency`` re-tokenises its input on every call, which showed in profiles."""
-    if " " not in phrase and phrase.isalpha():
-        f = _word_frequencies().get(phrase)
-        return round(math.log10(f) + 9, 2) if f else 0.0
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(phrase, "en")
 
 
 def apply_substitutions(text: str, subs: list[Substitution]) -> str:
