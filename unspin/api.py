@@ -31,11 +31,13 @@ class Checker:
     ``use_detector``: False uses the hand-set fallback instead of the pack's trained detector.
     ``sources``: a source index folder (``unspin index build``): reports then name the document the text
     was copied from, with aligned passages, and restore the copied passages from it.
+    ``neural``: True (or a :class:`unspin.neural.NeuralReranker`) re-decides the uncertain spans of a text
+    that is not clean with a neural LM (the ``neural`` extra); detection stays on the n-gram decoding.
     """
 
     def __init__(self, pack: str | Path | None = None, config: RestoreConfig | None = None,
                  exclude_evidence: Iterable[str] = (), use_detector: bool = True,
-                 sources: str | Path | None = None):
+                 sources: str | Path | None = None, neural=False):
         self.pack = load_pack(pack)
         self.lexicon = Lexicon(self.pack.lexicon_path, exclude_evidence=exclude_evidence)
         self.scorer = KenLMScorer(self.pack.lm_path)
@@ -47,6 +49,11 @@ class Checker:
 
         fp = self.pack.path / FINGERPRINT_FILE
         self.fingerprint = FamilyClassifier.load(fp) if use_detector and fp.is_file() else None
+        self.reranker = None
+        if neural:
+            from .neural import NeuralReranker
+
+            self.reranker = neural if isinstance(neural, NeuralReranker) else NeuralReranker()
         self.sources = None
         if sources is not None:
             from .source import SourceIndex
@@ -69,12 +76,18 @@ class Checker:
         subs, restored = r.substitutions, r.restored
         notes = list(doc.notes)
         adapt = FAMILY_DECODING.get(family["name"]) if family and family["probability"] >= 0.6 else None
-        if adapt:
-            # Knowing the spinner, weigh its dictionary up and decode again (features, verdict and family
-            # stay those of the first decoding, which the detector was trained on).
-            r2 = Restorer(self.lexicon, self.scorer, dataclasses.replace(self.restorer.config, **adapt)).restore(doc)
+        rerank = self.reranker is not None and verdict != "not spun"
+        if adapt or rerank:
+            # Knowing the spinner, weigh its dictionary up, and/or let the neural LM judge the uncertain spans,
+            # and decode again (features, verdict and family stay those of the first decoding, which the
+            # detector was trained on).
+            config = dataclasses.replace(self.restorer.config, **adapt) if adapt else self.restorer.config
+            r2 = Restorer(self.lexicon, self.scorer, config, reranker=self.reranker if rerank else None).restore(doc)
             subs, restored = r2.substitutions, r2.restored
-            notes.append(f"restored with the dictionary of a {family['name']} weighted up")
+            if adapt:
+                notes.append(f"restored with the dictionary of a {family['name']} weighted up")
+            if rerank:
+                notes.append("uncertain spans re-decided by the neural language model")
         if verdict == "not spun":
             # A clean text still gets a few decoder false alarms; showing them as "swaps" would be noise.
             # Known tortured phrases stay: they are risk markers a reader should see whatever the verdict.

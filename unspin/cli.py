@@ -88,7 +88,7 @@ def _load_inputs(inputs, max_chars):
             yield source, None, e
 
 
-def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None):
+def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=False):
     from .api import Checker
     from .restore import RestoreConfig
 
@@ -99,7 +99,7 @@ def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None):
             yield source, None, err
             continue
         if checker is None:  # load the pack only once there is something to check
-            checker = Checker(pack, config=config, sources=index_dir)
+            checker = Checker(pack, config=config, sources=index_dir, neural=neural)
         yield source, checker.check_document(doc), None
 
 
@@ -118,7 +118,10 @@ def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None):
 @click.option("--learn-into", "learn_into", type=click.Path(file_okay=False), default=None,
               help="Self-training (opt-in): when --index finds the source, learn the page's swaps into this "
                    "pack's lexicon (layer observed:self, used once a pair is seen on 2 pages).")
-def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn_into):
+@click.option("--neural", is_flag=True,
+              help="Re-decide uncertain spans with a neural LM (Gemma-3-270M via llama.cpp; needs the "
+                   "'neural' extra). Better restoration, ~50x slower.")
+def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn_into, neural):
     """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
 
     Shows each swapped span with its likely original, a restored text, and a spin probability.
@@ -131,7 +134,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
     failures = n_ok = 0
     reports = []
     chunks: list[str] = []
-    for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir):
+    for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir, neural):
         if err is not None:
             click.echo(f"unspin: error: {_about(source, err)}", err=True)
             failures += 1
@@ -176,10 +179,13 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--pack", type=click.Path(), default=None)
 @click.option("--max-chars", type=click.IntRange(min=100), default=2_000_000, show_default=True)
-def restore(inputs, pack, max_chars):
+@click.option("--neural", is_flag=True,
+              help="Re-decide uncertain spans with a neural LM (Gemma-3-270M via llama.cpp; needs the "
+                   "'neural' extra). Better restoration, ~50x slower.")
+def restore(inputs, pack, max_chars, neural):
     """Print the restored (most likely original) text of each input."""
     failures = 0
-    for source, report, err in _run_checks(inputs, pack, max_chars, 0.5):
+    for source, report, err in _run_checks(inputs, pack, max_chars, 0.5, neural=neural):
         if err is not None:
             click.echo(f"unspin: error: {_about(source, err)}", err=True)
             failures += 1

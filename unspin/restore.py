@@ -162,10 +162,13 @@ def match_case(original: str, spun: str) -> str:
 class Restorer:
     """Decode the most plausible original wording of a document (scikit-learn style: plain constructor)."""
 
-    def __init__(self, lexicon: Lexicon, scorer: Scorer, config: RestoreConfig | None = None):
+    def __init__(self, lexicon: Lexicon, scorer: Scorer, config: RestoreConfig | None = None,
+                 reranker=None):
         self.lexicon = lexicon
         self.scorer = scorer
         self.config = config or RestoreConfig()
+        # optional second opinion on the uncertain spans of the final pass (unspin.neural.NeuralReranker)
+        self.reranker = reranker
         self._vocab: dict[str, bool] = {}
         self._cand_cache: dict[str, list] = {}
 
@@ -340,6 +343,7 @@ class Restorer:
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
         lines = caps_lines(text)
+        left: list[str] = []  # restored earlier sentences: the reranker's left context
         for a, b in sents:
             priors = self._priors(lines, tokens, (a, b), scale)
             result.eligible_words += sum(p > 0 for p in priors)
@@ -348,6 +352,12 @@ class Restorer:
             edges, cw = self._edges(tokens, a, b, priors)
             result.candidate_words += cw
             path = self._decode(edges, a, b, beam)
+            judged: dict = {}
+            if final and self.reranker is not None:
+                n_left = self.reranker.config.left_sentences
+                path, judged = self.reranker.rerank_sentence(
+                    self, text, tokens, a, b, edges, path, priors, " ".join(left[-n_left:]) if n_left else "")
+                left.append(self.reranker._string(text, tokens, path, first_gap=False))
             # LM score of the input as it is, and of the path, for detection features (final pass only)
             if final and hasattr(lm, "match_lengths"):
                 for t, n in zip(tokens[a:b], lm.match_lengths([t.norm for t in tokens[a:b]])):
@@ -374,8 +384,11 @@ class Restorer:
                     alts = [x for x in edges[e.start - a] if x.end == e.end and not x.is_keep]
                     keep = _Edge(e.start, e.end, tuple(t.norm for t in tokens[e.start : e.end]),
                                  sum(math.log1p(-p) for p in priors[e.start - a : e.end - a]))
-                    post = self._posterior([keep, *alts], states[k], right)
-                    p_swap = 1.0 - post[0]
+                    if (e.start, e.end) in judged:
+                        p_swap = judged[(e.start, e.end)]
+                    else:
+                        post = self._posterior([keep, *alts], states[k], right)
+                        p_swap = 1.0 - post[0]
                     result.swap_confidences.append(p_swap)
                     if p_swap >= cfg.min_confidence and has_layer(e.evidence, RISK_MARKERS):
                         result.curated_swaps += 1
