@@ -53,33 +53,47 @@ def _round(d: dict) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
 
 
-def bench_real_pairs(shared: Path, split: str, pack=None, config=None) -> dict:
+def _speed(words: int, seconds: float) -> dict:
+    return {"words": words, "seconds": round(seconds, 2), "words_per_second": round(words / max(seconds, 1e-9), 1)}
+
+
+def bench_real_pairs(shared: Path, split: str, pack=None, config=None, neural=False) -> dict:
+    """Restoration of the real spun pages of a split; ``neural``: with the neural reranker (True or a
+    NeuralReranker to share one loaded model). Words/s counts the check alone, pack already loaded."""
     from .api import Checker
 
-    results = []
+    results, words, seconds = [], 0, 0.0
     for p in _pairs(shared, split):
-        checker = Checker(pack, config=config, exclude_evidence=[f"observed:{p['id']}"])
+        checker = Checker(pack, config=config, exclude_evidence=[f"observed:{p['id']}"], neural=neural)
+        t0 = time.perf_counter()
         report = checker.check(p["spun_text"], name=p["id"])
+        seconds += time.perf_counter() - t0
+        words += report.words
         sc = restoration_scores(p["original_text"], p["spun_text"], report.restored)
         sc["id"] = p["id"]
         sc["spin_probability"] = report.spin_probability
         results.append(sc)
-    return {"split": split, "pages": [_round(r) for r in results], "total": _round(aggregate(results))}
+    return {"split": split, "neural": bool(neural), "pages": [_round(r) for r in results],
+            "total": _round(aggregate(results)), "speed": _speed(words, seconds)}
 
 
 def bench_simulated(shared: Path, spinner_name: str, split: str, n_docs: int, rate: float, pack=None,
-                    config=None, seed: int = 0) -> dict:
+                    config=None, seed: int = 0, neural=False) -> dict:
     from .api import Checker
     from .spinners import NlpaugWordNetSpinner, WordNetSpinner
 
     spinner = {"nlpaug-wordnet": NlpaugWordNetSpinner, "wordnet": WordNetSpinner}[spinner_name](rate=rate, seed=seed)
-    checker = Checker(pack, config=config)
-    results = []
+    checker = Checker(pack, config=config, neural=neural)
+    results, words, seconds = [], 0, 0.0
     for d in corpus_docs(shared / "corpora" / "reuters21578.jsonl.gz", split, n_docs):
         spun = spinner.spin(d["text"]).text
+        t0 = time.perf_counter()
         report = checker.check(spun)
+        seconds += time.perf_counter() - t0
+        words += report.words
         results.append(restoration_scores(d["text"], spun, report.restored))
-    return {"spinner": spinner_name, "rate": rate, "split": split, "total": _round(aggregate(results))}
+    return {"spinner": spinner_name, "rate": rate, "split": split, "neural": bool(neural),
+            "total": _round(aggregate(results)), "speed": _speed(words, seconds)}
 
 
 def bench_throughput(shared: Path, n_docs: int = 100, pack=None) -> dict:
@@ -188,12 +202,23 @@ def machine() -> str:
 
 
 def run(shared: Path, what: list[str], split: str, n_docs: int, pack=None,
-        source_index: str = "/tmp/unspin-index") -> dict:
+        source_index: str = "/tmp/unspin-index", neural: bool = False) -> dict:
+    """``neural``: also measure restoration with the neural reranker (real and simulated parts)."""
     out: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "split": split}
+    reranker = None
+    if neural:
+        from .neural import NeuralReranker
+
+        reranker = NeuralReranker()  # one loaded model for every run
     if "real" in what:
         out["real_pairs"] = bench_real_pairs(shared, split, pack)
+        if reranker:
+            out["real_pairs_neural"] = bench_real_pairs(shared, split, pack, neural=reranker)
     if "simulated" in what:
         out["simulated"] = [bench_simulated(shared, s, split, n_docs, 0.3, pack) for s in ("nlpaug-wordnet", "wordnet")]
+        if reranker:
+            out["simulated"] += [bench_simulated(shared, s, split, n_docs, 0.3, pack, neural=reranker)
+                                 for s in ("nlpaug-wordnet", "wordnet")]
     if "detection" in what:
         out["detection"] = bench_detection(shared, max(1, n_docs // 4), pack)
         out["real_detection"] = bench_real_detection(shared, pack)

@@ -340,7 +340,8 @@ def simulate(spinner_name, corpus, docs, split, rate, seed, output):
 @click.option("--docs", type=int, default=40, show_default=True, help="Simulated documents per spinner.")
 @click.option("--pack", type=click.Path(), default=None)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Also write the figures here.")
-def bench(shared, split, only, docs, pack, source_index, json_out):
+@click.option("--neural", is_flag=True, help="Also measure restoration with the neural reranker (the 'neural' extra).")
+def bench(shared, split, only, docs, pack, source_index, json_out, neural):
     """Measure restoration and speed on real and simulated spun text from ../shared."""
     import json
 
@@ -356,18 +357,22 @@ def bench(shared, split, only, docs, pack, source_index, json_out):
     unknown = set(parts) - {"real", "simulated", "detection", "throughput", "source"}
     if unknown:
         raise UnspinError(f"unknown --only part(s): {', '.join(sorted(unknown))}")
-    res = b.run(shared_p, parts, split, docs, pack, source_index)
+    res = b.run(shared_p, parts, split, docs, pack, source_index, neural=neural)
     console = Console()
     console.print(f"unspin bench: {res['date']}, {res['machine']}, split={split}")
-    t = Table("set", "docs", "destroyed", "recovered", "recovery", "broken", "break rate")
+    t = Table("set", "decoder", "docs", "destroyed", "recovered", "recovery", "broken", "break rate", "words/s")
     rows = []
-    if "real_pairs" in res:
-        rows.append(("real spun pairs", res["real_pairs"]["total"]))
+    for key in ("real_pairs", "real_pairs_neural"):
+        if key in res:
+            rows.append(("real spun pairs", res[key]))
     for sim in res.get("simulated", []):
-        rows.append((f"{sim['spinner']} spinner, rate {sim['rate']}", sim["total"]))
-    for name, tot in rows:
-        t.add_row(name, str(tot.get("documents", 0)), str(tot.get("destroyed", 0)), str(tot.get("recovered", 0)),
-                  f"{tot.get('recovery_rate', 0):.1%}", str(tot.get("broken", 0)), f"{tot.get('break_rate', 0):.2%}")
+        rows.append((f"{sim['spinner']} spinner, rate {sim['rate']}", sim))
+    for name, r in rows:
+        tot = r["total"]
+        t.add_row(name, "n-gram + neural" if r.get("neural") else "n-gram", str(tot.get("documents", 0)),
+                  str(tot.get("destroyed", 0)), str(tot.get("recovered", 0)), f"{tot.get('recovery_rate', 0):.1%}",
+                  str(tot.get("broken", 0)), f"{tot.get('break_rate', 0):.2%}",
+                  str(r.get("speed", {}).get("words_per_second", "")))
     console.print(t)
     if "detection" in res:
         det = res["detection"]
