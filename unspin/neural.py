@@ -204,6 +204,7 @@ def _SILENT(level, text, user_data):  # noqa: N802 - a C callback
 class RerankConfig:
     confident: float = 0.97  # an n-gram posterior at least this sure is left alone
     top_k: int = 4  # alternatives per uncertain span, keeping included
+    min_ngram_posterior: float = 0.0  # alternatives the n-gram decoder finds less likely than this are not sent
     right_words: int = 2  # words of right context after each alternative
     left_sentences: int = 1  # earlier sentences given as context
     nn_weight: float = 1.0  # weight of the neural log-probability against the channel cost
@@ -284,9 +285,13 @@ class NeuralReranker:
             if max(post) >= cfg.confident:
                 k += 1
                 continue
-            order = sorted(range(len(alts)), key=lambda i: -post[i])[: cfg.top_k]
-            if 0 not in order:
-                order[-1] = 0
+            order = [i for i in sorted(range(len(alts)), key=lambda i: -post[i])[: cfg.top_k]
+                     if post[i] >= cfg.min_ngram_posterior or i == 0]
+            if 0 not in order:  # keeping the spun words is always an alternative
+                order = order[: cfg.top_k - 1] + [0]
+            if len(order) < 2:
+                k += 1
+                continue
             sent_left = self._string(text, tokens, path[:k], first_gap=False) if k else ""
             prefix = (left + (" " if left and sent_left else "") + sent_left) if sent_left else left
             gap = " " if prefix else ""
