@@ -144,3 +144,13 @@ def test_check_with_neural_reranking():
     assert "uncertain spans re-decided by the neural language model" in report.notes
     assert "where they have been stationed" in report.restored
     assert "said Wednesday" in report.restored
+
+
+def test_reranker_swaps_only_above_the_decoders_min_confidence(parts):
+    import dataclasses
+
+    lexicon, lm, cfg = parts
+    strict = dataclasses.replace(cfg, min_confidence=1.0)  # no posterior reaches 1.0
+    rr = NeuralReranker(PreferWord("book"), RerankConfig(confident=1.01))
+    r = Restorer(lexicon, lm, strict, reranker=rr).restore(Document("Journalists said the patch was quiet."))
+    assert rr.spans_scored >= 1 and r.substitutions == []

@@ -209,7 +209,7 @@ class RerankConfig:
     left_sentences: int = 1  # earlier sentences given as context
     nn_weight: float = 1.0  # weight of the neural log-probability against the channel cost
     ngram_weight: float = 0.0  # weight of the n-gram log-probability, interpolated with the neural one
-    min_confidence: float = 0.5
+    # a swap is made when its posterior reaches the decoder's RestoreConfig.min_confidence (--min-confidence)
 
 
 class NeuralReranker:
@@ -310,7 +310,7 @@ class NeuralReranker:
             best = max(range(len(order)), key=lambda j: comb[j])
             win = alts[order[best]]
             p_keep = probs[order.index(0)]
-            if win is keep or 1.0 - p_keep < cfg.min_confidence:
+            if win is keep or 1.0 - p_keep < restorer.config.min_confidence:
                 # keeping the spun words: one keep edge per token, as the decoder writes them
                 new = [_Edge(i, i + 1, (tokens[i].norm,), 0.0) for i in range(s, e.end)]
                 path[k : k + 1] = new
