@@ -409,6 +409,17 @@ def test_corrupt_pack(corrupt_pack):
     assert_clean_error(invoke("pack", "info", "--pack", corrupt_pack), 4, "corrupt")
 
 
+def test_missing_or_corrupt_neural_model(tmp_path, monkeypatch):
+    """--neural with a missing or damaged model file (or without the extra installed): one line, exit 4."""
+    monkeypatch.setenv("UNSPIN_NEURAL_MODEL", str(tmp_path / "missing.gguf"))
+    line = assert_clean_error(invoke("check", KARABAKH, "--neural"), 4, "neural")
+    assert "missing.gguf" in line or "extra" in line
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    monkeypatch.setenv("UNSPIN_NEURAL_MODEL", str(bad))
+    assert_clean_error(invoke("restore", KARABAKH, "--neural"), 4, "neural")
+
+
 def test_bad_input_does_not_need_the_pack():
     """An input error is reported as such even when the pack is missing (the pack loads only when needed)."""
     assert_clean_error(invoke("check", "/nonexistent/input.txt", "--pack", "/nonexistent"), 3, "no such file")
