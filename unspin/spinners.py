@@ -180,6 +180,25 @@ def align_swaps(original: str, spun: str) -> list[Swap]:
     return swaps
 
 
+def _swap_word_by_word(text: str, seed: int, rate: float, replacement, protect, eligible=None) -> SpinResult:
+    """Swap each unprotected (and ``eligible``) token with probability ``rate`` for ``replacement(word,
+    rng)``; a ``None`` replacement leaves it. ``protect(text, tokens)`` gives the token indices to skip."""
+    rng = random.Random(_rng_seed(seed, text))
+    tokens = tokenize(text)
+    skip = protect(text, tokens)
+    replacements: dict[int, str] = {}
+    for i, tok in enumerate(tokens):
+        if i in skip or (eligible is not None and not eligible(tok)):
+            continue
+        # One draw per eligible token whatever happens next, so the stream stays aligned with the text.
+        if rng.random() >= rate:
+            continue
+        new = replacement(tok.norm, rng)
+        if new is not None:
+            replacements[i] = _match_case(tok.text, new)
+    return rebuild(text, tokens, replacements)
+
+
 class WordNetSpinner:
     """A naive third-party-style WordNet spinner.
 
@@ -207,20 +226,7 @@ class WordNetSpinner:
         return None
 
     def spin(self, text: str) -> SpinResult:
-        rng = random.Random(_rng_seed(self.seed, text))
-        tokens = tokenize(text)
-        skip = protected_tokens(text, tokens)
-        replacements: dict[int, str] = {}
-        for i, tok in enumerate(tokens):
-            if i in skip:
-                continue
-            # One draw per eligible token whatever happens next, so the stream stays aligned with the text.
-            if rng.random() >= self.rate:
-                continue
-            new = self._replacement(tok.norm, rng)
-            if new is not None:
-                replacements[i] = _match_case(tok.text, new)
-        return rebuild(text, tokens, replacements)
+        return _swap_word_by_word(text, self.seed, self.rate, self._replacement, protected_tokens)
 
 
 # --- nlpaug -------------------------------------------------------------------------------------------
@@ -657,19 +663,8 @@ class ThesaurusSpinner:
         return None
 
     def spin(self, text: str) -> SpinResult:
-        rng = random.Random(_rng_seed(self.seed, text))
-        tokens = tokenize(text)
-        skip = spin_protected(text, tokens)
-        replacements: dict[int, str] = {}
-        for i, tok in enumerate(tokens):
-            if i in skip or tok.norm in FUNCTION_WORDS or not set(tok.norm) <= _WORDLIKE:
-                continue
-            if rng.random() >= self.rate:  # one draw per eligible word keeps the stream aligned
-                continue
-            new = self._replacement(tok.norm, rng)
-            if new is not None:
-                replacements[i] = _match_case(tok.text, new)
-        return rebuild(text, tokens, replacements)
+        return _swap_word_by_word(text, self.seed, self.rate, self._replacement, spin_protected,
+                                  lambda tok: tok.norm not in FUNCTION_WORDS and set(tok.norm) <= _WORDLIKE)
 
 
 class SparseSpinner(ThesaurusSpinner):
