@@ -54,6 +54,8 @@ class Checker:
             from .neural import NeuralReranker
 
             self.reranker = neural if isinstance(neural, NeuralReranker) else NeuralReranker()
+            # kept across documents, like self.restorer, so its candidate cache stays warm
+            self._neural_restorer = Restorer(self.lexicon, self.scorer, self.restorer.config, reranker=self.reranker)
         self.sources = None
         if sources is not None:
             from .source import SourceIndex
@@ -81,8 +83,15 @@ class Checker:
             # Knowing the spinner, weigh its dictionary up, and/or let the neural LM judge the uncertain spans,
             # and decode again (features, verdict and family stay those of the first decoding, which the
             # detector was trained on).
-            config = dataclasses.replace(self.restorer.config, **adapt) if adapt else self.restorer.config
-            r2 = Restorer(self.lexicon, self.scorer, config, reranker=self.reranker if rerank else None).restore(doc)
+            if adapt:
+                config = dataclasses.replace(self.restorer.config, **adapt)
+                restorer = Restorer(self.lexicon, self.scorer, config, reranker=self.reranker if rerank else None)
+            else:
+                if self._neural_restorer.config is not self.restorer.config:  # the caller swapped the config
+                    self._neural_restorer = Restorer(self.lexicon, self.scorer, self.restorer.config,
+                                                     reranker=self.reranker)
+                restorer = self._neural_restorer
+            r2 = restorer.restore(doc)
             subs, restored = r2.substitutions, r2.restored
             if adapt:
                 notes.append(f"restored with the dictionary of a {family['name']} weighted up")

@@ -29,14 +29,15 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PackError
+from .restore import _Edge, detokenize, match_case
 
 _BATCH = 512  # tokens per llama_decode call
 _MAX_CONT = 48  # tokens per continuation
 
 
-def _log_softmax_at(logits: np.ndarray, token: int) -> float:
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
     m = float(logits.max())
-    return float(logits[token]) - m - math.log(float(np.exp(logits - m).sum()))
+    return logits - (m + math.log(float(np.exp(logits - m).sum())))
 
 
 def default_model_path() -> Path:
@@ -93,7 +94,8 @@ class LlamaCppScorer:
         self.n_vocab = self._model.n_vocab()
         self._bos = self._model.token_bos()
         self._prefix: list[int] = []  # tokens whose keys/values sequence 0 holds
-        self._last_logits: np.ndarray | None = None  # logits after the last prefix token
+        # log-probabilities of the next token after the last prefix token (normalised once per prefix)
+        self._last_logits: np.ndarray | None = None
         self.tokens_computed = 0  # for benchmarks: tokens run through the model
 
     def tokenize(self, text: str) -> list[int]:
@@ -152,7 +154,7 @@ class LlamaCppScorer:
                     chunk = new[c : c + _BATCH]
                     last = c + _BATCH >= len(new)
                     self._decode([(t, keep + c + j, seqs, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
-                self._last_logits = self._logits_row(0, 1)
+                self._last_logits = _log_softmax(self._logits_row(0, 1))
                 self._prefix = self._prefix + new
                 items, n_out, new = [], 0, []
             else:
@@ -169,10 +171,10 @@ class LlamaCppScorer:
             if items:
                 self._decode(items)
             if new:
-                self._last_logits = self._logits_row(0, n_out)
+                self._last_logits = _log_softmax(self._logits_row(0, n_out))
                 self._prefix = self._prefix + new
             logits = self._logits_block(n_out)
-            lps = [_log_softmax_at(self._last_logits, toks[0]) if toks else 0.0 for toks in group]
+            lps = [float(self._last_logits[toks[0]]) if toks else 0.0 for toks in group]
             if rows:
                 sel = np.array([r for _, _, r in rows])
                 block = logits[sel]
@@ -228,8 +230,6 @@ class NeuralReranker:
         span = text[tokens[edge.start].start : tokens[edge.end - 1].end]
         if edge.is_keep:
             return span
-        from .restore import detokenize, match_case
-
         return match_case(detokenize(edge.words), span)
 
     @staticmethod
@@ -246,12 +246,11 @@ class NeuralReranker:
 
     def rerank_sentence(self, restorer, text, tokens, a, b, edges, path, priors, left: str):
         """Returns the new path and {(start, end): P(swapped)} for the spans it judged."""
-        from .restore import _Edge
-
         cfg, lm, lmw = self.config, restorer.scorer, restorer.config.lm_weight
         judged: dict[tuple[int, int], float] = {}
         path = list(path)
         k = 0
+        st, st_at = lm.begin(), 0  # n-gram state after path[:st_at]; edges before k no longer change
         while k < len(path):
             e = path[k]
             s = e.start
@@ -269,9 +268,9 @@ class NeuralReranker:
             def tail(x):  # path edges from the end of x to the horizon
                 return path[ends[x.end] + 1 : n_max + 1] + horizon
 
-            st = lm.begin()
-            for p in path[:k]:
+            for p in path[st_at:k]:
                 _, st = lm.extend(st, p.words)
+            st_at = k
             ngram, ngram_lp = [], []
             for x in alts:
                 rest = tail(x)
