@@ -21,8 +21,6 @@ from .restore import Restorer, RestoreConfig, apply_substitutions
 FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}}}
 
 
-
-
 class Checker:
     """Runs one document through restore and detect with one loaded pack.
 

@@ -95,7 +95,7 @@ class LlamaCppScorer:
         self._bos = self._model.token_bos()
         self._prefix: list[int] = []  # tokens whose keys/values sequence 0 holds
         # log-probabilities of the next token after the last prefix token (normalised once per prefix)
-        self._last_logits: np.ndarray | None = None
+        self._next_logprobs: np.ndarray | None = None
         self.tokens_computed = 0  # for benchmarks: tokens run through the model
 
     def tokenize(self, text: str) -> list[int]:
@@ -125,7 +125,7 @@ class LlamaCppScorer:
             if x != y:
                 break
             keep += 1
-        if keep == len(ids) and self._last_logits is None or keep == len(ids) and len(self._prefix) > keep:
+        if keep == len(ids) and self._next_logprobs is None or keep == len(ids) and len(self._prefix) > keep:
             keep -= 1  # recompute the last token, for its logits
         self._ctx.kv_cache_seq_rm(0, keep, -1)
         self._prefix = ids[:keep]
@@ -154,7 +154,7 @@ class LlamaCppScorer:
                     chunk = new[c : c + _BATCH]
                     last = c + _BATCH >= len(new)
                     self._decode([(t, keep + c + j, seqs, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
-                self._last_logits = _log_softmax(self._logits_row(0, 1))
+                self._next_logprobs = _log_softmax(self._logits_row(0, 1))
                 self._prefix = self._prefix + new
                 items, n_out, new = [], 0, []
             else:
@@ -171,10 +171,10 @@ class LlamaCppScorer:
             if items:
                 self._decode(items)
             if new:
-                self._last_logits = _log_softmax(self._logits_row(0, n_out))
+                self._next_logprobs = _log_softmax(self._logits_row(0, n_out))
                 self._prefix = self._prefix + new
             logits = self._logits_block(n_out)
-            lps = [float(self._last_logits[toks[0]]) if toks else 0.0 for toks in group]
+            lps = [float(self._next_logprobs[toks[0]]) if toks else 0.0 for toks in group]
             if rows:
                 sel = np.array([r for _, _, r in rows])
                 block = logits[sel]
@@ -226,7 +226,7 @@ class NeuralReranker:
         self.spans_scored = 0
 
     @staticmethod
-    def _render(text, tokens, edge) -> str:
+    def _render_edge(text, tokens, edge) -> str:
         span = text[tokens[edge.start].start : tokens[edge.end - 1].end]
         if edge.is_keep:
             return span
@@ -236,12 +236,13 @@ class NeuralReranker:
     def _gap(text, tokens, i) -> str:
         return text[tokens[i - 1].end : tokens[i].start] if i > 0 else ""
 
-    def _string(self, text, tokens, edges, first_gap=True) -> str:
+    def render(self, text, tokens, edges, first_gap=True) -> str:
+        """The text of a run of path edges: kept tokens as written, swaps in the case of the span they replace."""
         out = []
         for n, e in enumerate(edges):
             if n or first_gap:
                 out.append(self._gap(text, tokens, e.start))
-            out.append(self._render(text, tokens, e))
+            out.append(self._render_edge(text, tokens, e))
         return "".join(out)
 
     def rerank_sentence(self, restorer, text, tokens, a, b, edges, path, priors, left: str):
@@ -271,12 +272,14 @@ class NeuralReranker:
             for p in path[st_at:k]:
                 _, st = lm.extend(st, p.words)
             st_at = k
-            ngram, ngram_lp = [], []
+            # channel cost of each alternative with the path edges it is followed by up to the horizon
+            channel, ngram_lp = [], []
             for x in alts:
                 rest = tail(x)
                 lp, _ = lm.extend(st, (*x.words, *(w for p in rest for w in p.words)))
                 ngram_lp.append(lp)
-                ngram.append(x.cost + sum(p.cost for p in rest[: len(rest) - len(horizon)]) + lmw * lp)
+                channel.append(x.cost + sum(p.cost for p in rest[: len(rest) - len(horizon)]))
+            ngram = [c + lmw * lp for c, lp in zip(channel, ngram_lp)]
             m = max(ngram)
             post = [math.exp(v - m) for v in ngram]
             z = sum(post)
@@ -291,17 +294,13 @@ class NeuralReranker:
             if len(order) < 2:
                 k += 1
                 continue
-            sent_left = self._string(text, tokens, path[:k], first_gap=False) if k else ""
+            sent_left = self.render(text, tokens, path[:k], first_gap=False) if k else ""
             prefix = (left + (" " if left and sent_left else "") + sent_left) if sent_left else left
             gap = " " if prefix else ""
-            conts = [gap + self._string(text, tokens, [alts[i], *tail(alts[i])], first_gap=False) for i in order]
+            conts = [gap + self.render(text, tokens, [alts[i], *tail(alts[i])], first_gap=False) for i in order]
             nn = self.scorer.score(prefix, conts)
             self.spans_scored += 1
-            comb = []
-            for i, lp in zip(order, nn):
-                rest = tail(alts[i])
-                comb.append(alts[i].cost + sum(p.cost for p in rest[: len(rest) - len(horizon)])
-                            + cfg.nn_weight * lp + cfg.ngram_weight * ngram_lp[i])
+            comb = [channel[i] + cfg.nn_weight * lp + cfg.ngram_weight * ngram_lp[i] for i, lp in zip(order, nn)]
             m = max(comb)
             probs = [math.exp(v - m) for v in comb]
             z = sum(probs)

@@ -357,7 +357,7 @@ class Restorer:
                 n_left = self.reranker.config.left_sentences
                 path, judged = self.reranker.rerank_sentence(
                     self, text, tokens, a, b, edges, path, priors, " ".join(left[-n_left:]) if n_left else "")
-                left.append(self.reranker._string(text, tokens, path, first_gap=False))
+                left.append(self.reranker.render(text, tokens, path, first_gap=False))
             # LM score of the input as it is, and of the path, for detection features (final pass only)
             if final and hasattr(lm, "match_lengths"):
                 for t, n in zip(tokens[a:b], lm.match_lengths([t.norm for t in tokens[a:b]])):
