@@ -132,6 +132,24 @@ def test_karabakh_substitutions_are_well_formed(karabakh_report):
         previous_end = s.end
 
 
+def test_karabakh_flagged_words_cover_the_substitutions_and_more(karabakh_report):
+    """The localiser flags the restored swaps and also swapped words the decoder could not restore
+    ("patch" for region: no shipped thesaurus lists the pair)."""
+    r = karabakh_report
+    flagged = r.flagged
+    assert flagged, "a spun page must have flagged words"
+    previous_end = 0
+    for f in flagged:
+        assert r.text[f.start : f.end] == f.text and 0.0 < f.probability <= 1.0
+        assert f.start >= previous_end
+        previous_end = f.end
+    covered = [any(f.start <= s.start and s.end <= f.end for f in flagged) for s in r.substitutions]
+    assert sum(covered) >= 0.8 * len(covered)
+    unrestored = [f.text.lower() for f in flagged if f.original is None]
+    assert "patch" in unrestored
+    assert len(unrestored) >= 10
+
+
 def test_karabakh_restored_text_is_the_text_with_each_span_replaced(karabakh_report):
     r = karabakh_report
     rebuilt, cursor = [], 0
@@ -189,6 +207,8 @@ def test_clean_news_is_not_flagged(clean_reports, name):
     assert per_100 < 4, f"{len(r.substitutions)} swaps in {r.words} words"
     for s in r.substitutions:
         assert r.text[s.start : s.end] == s.spun
+    if r.verdict == "not spun":
+        assert r.flagged == []
 
 
 def test_clean_news_spin_probability_is_below_spun_story(clean_reports, karabakh_report):

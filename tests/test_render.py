@@ -322,3 +322,28 @@ def test_html_multiple_reports_and_empty_substitutions():
 def test_html_accepts_a_single_report():
     page = render_html(make_report())
     assert "karabakh.txt" in page and page.count('<section class="report"') == 1
+
+
+def test_flagged_spans_without_restoration_are_marked_as_suspected():
+    """The localiser's flagged words that the decoder did not restore are shown (underlined, dotted in HTML)
+    with no original; flagged words inside a substitution are not shown twice."""
+    from unspin.localize import FlaggedSpan
+    from unspin.render import suspected_spans
+
+    text = "Russian forces left the Karabakh patch, the place they have got been stationed."
+    report = make_report(text=text)
+    s = text.index("stationed")
+    p = text.index("patch")
+    report.flagged = [FlaggedSpan(s, s + len("stationed"), "stationed", 0.61),
+                      FlaggedSpan(p, p + len("patch"), "patch", 0.9, "region")]
+    suspected = suspected_spans(report)
+    assert [(x.spun, x.original) for x in suspected] == [("stationed", "")]
+    out = squash(text_output(report))
+    assert "3 swapped spans · 1 more suspected" in out
+    assert "stationed[" not in out  # no inline original for a suspected word
+    page = render_html(report)
+    assert re.search(r'<mark class="suspected" title="suspected swap \(probability 61%\); no restoration" '
+                     r'data-probability="0.61">stationed</mark>', page)
+    assert "1 more suspected" in page
+    assert json.loads(render_json(report))["flagged"][0] == {
+        "start": s, "end": s + 9, "text": "stationed", "probability": 0.61, "original": None}

@@ -43,6 +43,10 @@ class Checker:
         # training a new detector must not need the old one (which may not match the features any more)
         self.detector = (detect.Detector.load(self.pack.detector_path)
                          if use_detector and self.pack.detector_path else None)
+        from .localize import Localizer
+
+        self.localizer = (Localizer.load(self.pack.localizer_path)
+                          if use_detector and self.pack.localizer_path else None)
         from .fingerprint import FINGERPRINT_FILE, FamilyClassifier
 
         fp = self.pack.path / FINGERPRINT_FILE
@@ -62,7 +66,8 @@ class Checker:
 
     def check_document(self, doc: Document) -> Report:
         r = self.restorer.restore(doc)
-        feats = detect.features(r)
+        spans, probs = self.localizer.probabilities(r) if self.localizer is not None else ([], None)
+        feats = detect.features(r, probs, self.localizer.threshold if self.localizer is not None else 0.5)
         if self.detector is not None:
             p = self.detector.probability(feats)
             verdict = self.detector.verdict(p)
@@ -100,16 +105,21 @@ class Checker:
             # Known tortured phrases stay: they are risk markers a reader should see whatever the verdict.
             subs = [s for s in subs if has_layer(s.evidence, RISK_MARKERS) and s.confidence >= 0.9]
             restored = apply_substitutions(doc.text, subs)
+        flagged = []
+        if self.localizer is not None and verdict != "not spun":
+            flagged = self.localizer.flagged(doc.text, spans, probs, subs)
         report = Report(
             name=doc.name, text=doc.text, restored=restored, substitutions=subs,
             spin_probability=p, verdict=verdict, words=r.words, features=feats, family=family,
-            notes=notes,
+            notes=notes, flagged=flagged,
         )
         if self.sources is not None:
             found = self.sources.attribute(doc.text, r.substitutions)
             report.source = {"matches": found["matches"], "passages": found["passages"]}
             if found["restored"] is not None:  # inside copied passages the source's words beat the LM's
                 report.restored, report.substitutions = found["restored"], found["substitutions"]
+                if flagged:  # the originals shown beside flagged words come from the source too
+                    report.flagged = self.localizer.flagged(doc.text, spans, probs, report.substitutions)
                 best = found["matches"][0]
                 report.notes.append(f"copied from {best['id']} ({best['score']:.0%} of the text aligned); "
                                     "restored from it")

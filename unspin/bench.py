@@ -136,7 +136,8 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
     checker = Checker(pack)
     rng = random.Random(seed)
     rows = []  # (corpus, family, label, p, flagged)
-    loc: dict[str, list] = {}
+    loc: dict[str, list] = {}  # the localiser's flagged words
+    loc_restored: dict[str, list] = {}  # the words the decoder changed
     for corpus in corpora:
         docs = corpus_docs(shared / "corpora" / f"{corpus}.jsonl.gz", "test", n_docs * len(families), min_words=80,
                            max_words=1500)
@@ -147,8 +148,11 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
             res = make_spinner(family, seed=rng.randrange(1 << 30)).spin(d["text"])
             rep = checker.check(res.text)
             rows.append((corpus, family, 1, rep.spin_probability, rep.verdict == "spun"))
+            truth = [(a, b) for a, b, *_ in res.swaps]
             loc.setdefault(family, []).append(localisation_scores(
-                res.text, [(a, b) for a, b, *_ in res.swaps], [(s.start, s.end) for s in rep.substitutions]))
+                res.text, truth, [(f.start, f.end) for f in rep.flagged]))
+            loc_restored.setdefault(family, []).append(localisation_scores(
+                res.text, truth, [(s.start, s.end) for s in rep.substitutions]))
 
     def summary(sel):
         y = [r[2] for r in sel]
@@ -163,7 +167,7 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
                                                                          [r[3] for r in sel if r[2]]), 4),
                 "false_alarms": fp, "clean": sum(1 for v in y if not v)}
 
-    out = {"per_family": {}, "per_corpus": {}, "localisation": {}}
+    out = {"per_family": {}, "per_corpus": {}, "localisation": {}, "localisation_restored": {}}
     for fam in families:
         out["per_family"][fam] = summary([r for r in rows if r[1] in (fam, "clean")])
     for corpus in corpora:
@@ -171,6 +175,8 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
     out["all"] = summary(rows)
     for fam, scores in loc.items():
         out["localisation"][fam] = _round(aggregate(scores))
+    for fam, scores in loc_restored.items():
+        out["localisation_restored"][fam] = _round(aggregate(scores))
     return out
 
 

@@ -254,12 +254,16 @@ def train():
 @click.option("--docs", type=int, default=250, show_default=True, help="Documents per corpus (each clean + spun).")
 @click.option("--seed", type=int, default=0, show_default=True)
 def train_detector_cmd(shared, pack, docs, seed):
-    """Fit the calibrated spin detector on clean and simulated spun text (train split of the corpora)."""
+    """Fit the word-level localiser and the calibrated spin detector on clean and simulated spun text
+    (train split of the corpora)."""
     from .train import train_detector
 
     if not (Path(shared) / "corpora").is_dir():
         raise UnspinError(f"shared corpora not found: {shared}/corpora (pass --shared)")
     p = train_detector(Path(shared), pack, n_docs=docs, seed=seed)
+    loc = p["localizer"]
+    click.echo(f"localizer trained: calibration token F1 {loc['f1']:.3f} on {loc['tokens']} words; "
+               f"flagging threshold {loc['threshold']:.3f}")
     click.echo(f"detector trained: calibration AUC {p['calibration']['auc']:.4f} on {p['calibration']['documents']} "
                f"texts; 'spun' threshold {p['high']:.3f} (target false-alarm rate {p['target_fpr']:.0%})")
 
@@ -385,9 +389,12 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
         t.add_row("all", str(m["texts"]), str(m["auc"]), f"{m['f1']:.3f}", f"{m['tpr_at_1pct_fpr']:.3f}",
                   f"{m['false_alarms']}/{m['clean']}")
         console.print(t)
-        t = Table("localisation (token level)", "precision", "recall", "F1")
+        t = Table("localisation (token level)", "flagged P", "flagged R", "flagged F1", "restored P", "restored R",
+                  "restored F1")
         for fam, m in det["localisation"].items():
-            t.add_row(fam, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}")
+            r = det.get("localisation_restored", {}).get(fam)
+            t.add_row(fam, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                      *((f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}") if r else ("", "", "")))
         console.print(t)
         rd = res["real_detection"]
         console.print(f"real dev pages: lowest spun {rd['min_spun']:.3f} vs highest clean {rd['max_clean']:.3f}; "

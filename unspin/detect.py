@@ -41,11 +41,18 @@ FEATURES = (
     "short_match_share",
     "candidate_share",
     "log_words",
+    "token_spin_mean",  # the localiser's per-word swap probabilities (unspin.localize), averaged
+    "token_spin_top_decile",  # mean of the highest tenth
+    "flagged_per_100_words",  # words at or above the localiser's threshold
 )
 
 
-def features(r: Restoration) -> dict[str, float]:
+def features(r: Restoration, token_probs=None, flag_threshold: float = 0.5) -> dict[str, float]:
+    """Document features; ``token_probs``: the localiser's probabilities for the changeable words (none:
+    the three token features are 0)."""
     words = max(r.words, 1)
+    probs = sorted(float(p) for p in token_probs) if token_probs is not None and len(token_probs) else []
+    top = probs[-max(1, len(probs) // 10):] if probs else []
     tokens = max(r.tokens, 1)
     confident = [c for c in r.swap_confidences if c >= 0.5]
     return {
@@ -63,6 +70,9 @@ def features(r: Restoration) -> dict[str, float]:
         "short_match_share": r.short_match_words / words,
         "candidate_share": r.candidate_words / max(r.eligible_words, 1),
         "log_words": math.log(words),
+        "token_spin_mean": sum(probs) / len(probs) if probs else 0.0,
+        "token_spin_top_decile": sum(top) / len(top) if top else 0.0,
+        "flagged_per_100_words": 100.0 * sum(p >= flag_threshold for p in probs) / words,
         "words": float(r.words),
     }
 

@@ -108,6 +108,8 @@ class Report:
     source: dict[str, Any] | None = None
     family: dict[str, Any] | None = None  # most likely spinner family {"name", "probability"}, if spun
     notes: list[str] = field(default_factory=list)
+    # words the localiser judges swapped, restored or not (unspin.localize.FlaggedSpan)
+    flagged: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +118,7 @@ class Report:
             "verdict": self.verdict,
             "words": self.words,
             "substitutions": [s.to_dict() for s in self.substitutions],
+            "flagged": [f.to_dict() for f in self.flagged],
             "text": self.text,
             "restored": self.restored,
             "source": self.source,

@@ -83,5 +83,10 @@ class KenLMScorer:
         back off to the word alone): short matches mark collocations the training text never had."""
         return [n for _, n, _ in self.model.full_scores(" ".join(words), bos=True, eos=False)]
 
+    def token_scores(self, words: list[str]) -> list[tuple[float, int]]:
+        """For each word and then the sentence end: natural-log probability given what precedes it, and the
+        length of the n-gram it was found in. One call per sentence (the per-token evidence of restore)."""
+        return [(lp * LN10, n) for lp, n, _ in self.model.full_scores(" ".join(words), bos=True, eos=True)]
+
     def in_vocabulary(self, word: str) -> bool:
         return word in self.model

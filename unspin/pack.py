@@ -27,8 +27,8 @@ from .errors import PackError, UnspinError
 
 DEFAULT_PACK = Path(__file__).parent / "data" / "pack"
 PACK_FILES = ("lexicon.tsv.gz", "lm.bin")
-# trained by `unspin train detector` / `unspin train fingerprint`; learned.json: counts of `unspin learn`
-OPTIONAL_FILES = ("detector.json", "fingerprint.json", "learned.json")
+# trained by `unspin train detector` (detector and localizer) / `unspin train fingerprint`; learned.json: counts of `unspin learn`
+OPTIONAL_FILES = ("detector.json", "localizer.json", "fingerprint.json", "learned.json")
 
 
 def _sha256(path: Path) -> str:
@@ -55,6 +55,11 @@ class Pack:
     @property
     def detector_path(self) -> Path | None:
         p = self.path / "detector.json"
+        return p if p.is_file() else None
+
+    @property
+    def localizer_path(self) -> Path | None:
+        p = self.path / "localizer.json"
         return p if p.is_file() else None
 
 
@@ -172,9 +177,9 @@ def build_pack(
             manifest["sources"]["lm"] = {"corpora": corpora, **stats}
         elif old:
             shutil.copy2(old / "lm.bin", work / "lm.bin")
-        if old and any((old / f).exists() for f in ("detector.json", "fingerprint.json")):
+        if old and any((old / f).exists() for f in ("detector.json", "localizer.json", "fingerprint.json")):
             # a new lexicon or LM changes the features: the old detector and fingerprints no longer apply
-            print("note: the rebuilt pack has no detector or fingerprint model; train them with "
+            print("note: the rebuilt pack has no detector, localizer or fingerprint model; train them with "
                   "`unspin train detector` and `unspin train fingerprint`", file=sys.stderr)
         for name in PACK_FILES:
             f = work / name

@@ -66,6 +66,26 @@ def highlight_segments(text: str, substitutions: Iterable[Substitution]) -> list
     return segments
 
 
+SUSPECTED = "suspected"  # evidence tag of a flagged span the decoder did not restore (rendered, never reported)
+
+
+def suspected_spans(report: Report) -> list[Substitution]:
+    """The localiser's flagged spans that no substitution covers, as substitutions with no original (so
+    the renderers can mark them with the same segmentation)."""
+    subs = sorted(report.substitutions, key=lambda s: s.start)
+    out = []
+    for f in getattr(report, "flagged", None) or []:
+        try:
+            start, end, p = int(f.start), int(f.end), float(f.probability)
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if any(x.start < end and start < x.end for x in subs):
+            continue
+        out.append(Substitution(start=start, end=end, spun=report.text[start:end], original="", confidence=p,
+                                evidence=SUSPECTED))
+    return out
+
+
 def restored_segments(report: Report) -> list[tuple[str, Substitution | None, bool]]:
     """Cut ``report.restored`` into pieces ``(piece, substitution, changed)`` so restored words can be marked.
 
@@ -203,6 +223,9 @@ def _header_text(report: Report) -> Text:
         f"  \u00b7  {_plural(int(report.words), 'word')}"
         f"  \u00b7  {_plural(n_subs, 'swapped span')}"
     )
+    n_suspected = len(suspected_spans(report))
+    if n_suspected:
+        header.append(f"  \u00b7  {n_suspected} more suspected")
     return header
 
 
@@ -238,9 +261,11 @@ def render_text(report: Report, console: Console) -> None:
     # The input with each span highlighted and its original inline: "patch[→region]".
     console.rule(Text("Input text"))
     body = Text()
-    for piece, sub in highlight_segments(report.text, report.substitutions):
+    for piece, sub in highlight_segments(report.text, [*report.substitutions, *suspected_spans(report)]):
         if sub is None:
             body.append(piece)
+        elif sub.evidence == SUSPECTED:  # flagged as swapped, original unknown: underlined, nothing inline
+            body.append(piece, style="underline")
         else:
             body.append(piece, style=_SPAN_STYLE[_conf_level(sub.confidence)])
             body.append(f"[\u2192{sub.original}]", style="dim green")
@@ -296,6 +321,7 @@ section.report > header h2 { display:inline; font-size:1.15rem; margin:0 .6rem 0
 mark.spun { background:#fff1a8; border-bottom:2px solid #e0b000; padding:0 .1em; cursor:help; }
 mark.spun[data-level="mid"] { background:#ffd37a; border-color:#e08a00; }
 mark.spun[data-level="high"] { background:#ffab91; border-color:#d84315; }
+mark.suspected { background:none; border-bottom:2px dotted #d84315; padding:0; cursor:help; }
 ins { background:#c8f0c8; text-decoration:none; border-bottom:2px solid #2e7d32; padding:0 .1em; }
 table { border-collapse:collapse; margin-top:1rem; width:100%; font-size:.92rem; }
 th, td { text-align:left; padding:.3rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; }
@@ -334,9 +360,14 @@ def _wrap_paragraphs(inner: str) -> str:
 
 def _input_html(report: Report) -> str:
     parts = []
-    for piece, sub in highlight_segments(report.text, report.substitutions):
+    for piece, sub in highlight_segments(report.text, [*report.substitutions, *suspected_spans(report)]):
         if sub is None:
             parts.append(_flow_html(piece))
+            continue
+        if sub.evidence == SUSPECTED:
+            parts.append(
+                f'<mark class="suspected" title="{_esc(f"suspected swap (probability {_pct(sub.confidence)}); no restoration")}" '
+                f'data-probability="{sub.confidence:.2f}">{_flow_html(piece, in_paragraphs=False)}</mark>')
             continue
         title = f"original: {sub.original} (confidence {_pct(sub.confidence)})"
         if sub.evidence:
@@ -388,7 +419,8 @@ def _report_html(report: Report, index: int) -> str:
         f'<span class="badge {_esc(badge_class)}">{_esc(verdict)}</span>',
         f'<p class="stats">Spin probability <strong>{_esc(_pct(report.spin_probability))}</strong>'
         f" \u00b7 {_esc(_plural(int(report.words), 'word'))}"
-        f" \u00b7 {_esc(_plural(len(report.substitutions), 'swapped span'))}</p>",
+        f" \u00b7 {_esc(_plural(len(report.substitutions), 'swapped span'))}"
+        f"{_esc(f' · {len(suspected_spans(report))} more suspected') if suspected_spans(report) else ''}</p>",
         *([f'<p class="stats">Spinner family: {_esc(_family(report))}</p>'] if _family(report) else []),
         "</header>",
         '<div class="columns">',

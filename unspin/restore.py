@@ -64,6 +64,10 @@ class RestoreConfig:
     first_pass_recall: float = 0.25  # share of true swaps the first pass finds, to turn its count into a density
     min_swap_prior: float = 0.03
     max_swap_prior: float = 0.4
+    # per-token evidence for localisation (unspin.localize): how many of a kept word's likeliest
+    # alternatives are rescored in the best path's context
+    token_evidence: bool = True
+    evidence_alternatives: int = 8
 
 
 @dataclass(slots=True)
@@ -107,6 +111,23 @@ class Restoration:
     short_match_words: int = 0  # words in no known trigram with what precedes them
     rare_words: int = 0  # eligible words rarer than Zipf 3 (spinners reach for odd synonyms)
     curated_swaps: int = 0  # swaps backed by the tortured-phrase list or observed real swaps
+    # one row per changeable word of the final pass: (start, end, *values named by TOKEN_EVIDENCE)
+    token_evidence: list[tuple] = field(default_factory=list)
+
+
+# What the decoder knows about each changeable word, for the token-level localiser (unspin.localize).
+TOKEN_EVIDENCE = (
+    "lm_logprob",  # natural-log LM probability of the word after the input words before it
+    "lm_logprob_next",  # of the word after it (a swapped word also makes its neighbour unexpected)
+    "ngram_length",  # longest known n-gram ending in the word
+    "ngram_length_next",
+    "zipf",  # how common the word is
+    "log_prior",  # the decoder's swap prior here (names, quotes)
+    "alternatives",  # log(1 + number of originals the lexicon proposes for spans starting here)
+    "swap_posterior",  # probability the word was swapped: the best path's confidence, or keep vs alternatives
+    "best_lm_gain",  # LM gain of the best alternative over keeping, channel cost left out
+    "on_path_swap",  # the best path changes this word
+)
 
 
 def sentences(tokens: list[Token], text: str) -> list[tuple[int, int]]:
@@ -359,8 +380,10 @@ class Restorer:
                     self, text, tokens, a, b, edges, path, priors, " ".join(left[-n_left:]) if n_left else "")
                 left.append(self.reranker.render(text, tokens, path, first_gap=False))
             # LM score of the input as it is, and of the path, for detection features (final pass only)
-            if final and hasattr(lm, "match_lengths"):
-                for t, n in zip(tokens[a:b], lm.match_lengths([t.norm for t in tokens[a:b]])):
+            token_scores = None
+            if final and hasattr(lm, "token_scores"):
+                token_scores = lm.token_scores([t.norm for t in tokens[a:b]])
+                for t, (_, n) in zip(tokens[a:b], token_scores):
                     if t.is_word:
                         result.backoff_words += n <= 1
                         result.short_match_words += n <= 2
@@ -377,6 +400,7 @@ class Restorer:
             result.lm_restored += lm.end(st)
             # posteriors for the swaps on the best path
             pos = 0
+            path_swaps: dict[int, float] = {}  # token index -> confidence of the path swap covering it
             for k, e in enumerate(path):
                 n_words = len(e.words)
                 if not e.is_keep:
@@ -390,6 +414,8 @@ class Restorer:
                         post = self._posterior([keep, *alts], states[k], right)
                         p_swap = 1.0 - post[0]
                     result.swap_confidences.append(p_swap)
+                    for i in range(e.start, e.end):
+                        path_swaps[i] = p_swap
                     if p_swap >= cfg.min_confidence and has_layer(e.evidence, RISK_MARKERS):
                         result.curated_swaps += 1
                     if p_swap >= cfg.min_confidence:
@@ -399,8 +425,53 @@ class Restorer:
                             original=match_case(detokenize(e.words), span), confidence=p_swap,
                             evidence=e.evidence))
                 pos += n_words
+            if final and cfg.token_evidence and token_scores is not None:
+                self._token_evidence(result, tokens, a, b, edges, path, states, priors, token_scores, path_swaps)
         result.restored = apply_substitutions(text, result.substitutions)
         return result
+
+    def _token_evidence(self, result: Restoration, tokens: list[Token], a: int, b: int, edges, path, states,
+                        priors: list[float], token_scores, path_swaps: dict[int, float]) -> None:
+        """Append one TOKEN_EVIDENCE row per changeable word of the sentence ``a:b``.
+
+        A word the best path keeps is rescored against its likeliest alternatives in the path's context,
+        so a swap too uncertain to restore still leaves evidence that the word is out of place."""
+        cfg, lm = self.config, self.scorer
+        norms = [t.norm for t in tokens]
+        state_at = {e.start: states[k] for k, e in enumerate(path)}
+        for i in range(a, b):
+            p = priors[i - a]
+            if p <= 0 or not tokens[i].is_word:
+                continue
+            lp, n = token_scores[i - a]
+            lp_next, n_next = token_scores[i - a + 1]
+            alts = [x for x in edges[i - a] if not x.is_keep]
+            n_alts = len(alts)
+            local, gain = 0.0, 0.0
+            if alts and i in state_at:
+                alts = sorted(alts, key=lambda x: -x.cost)[: cfg.evidence_alternatives]
+                state = state_at[i]
+                by_end: dict[int, list[_Edge]] = {}
+                for x in alts:
+                    by_end.setdefault(x.end, []).append(x)
+                gain = -math.inf
+                for end, group in by_end.items():
+                    right = norms[end : min(b, end + cfg.context_after)]
+                    keep_cost = sum(math.log1p(-q) if q > 0 else 0.0 for q in priors[i - a : end - a])
+                    keep_lm, _ = lm.extend(state, [*norms[i:end], *right])
+                    scores = [keep_cost + cfg.lm_weight * keep_lm]
+                    for x in group:
+                        alt_lm, _ = lm.extend(state, [*x.words, *right])
+                        gain = max(gain, alt_lm - keep_lm)
+                        scores.append(x.cost + cfg.lm_weight * alt_lm)
+                    m = max(scores)
+                    z = sum(math.exp(v - m) for v in scores)
+                    local = max(local, 1.0 - math.exp(scores[0] - m) / z)
+            posterior = path_swaps.get(i, local)
+            result.token_evidence.append((
+                tokens[i].start, tokens[i].end, lp, lp_next, float(n), float(n_next), _zipf(norms[i]),
+                math.log(p), math.log1p(n_alts), posterior, max(-20.0, min(20.0, gain)),
+                1.0 if i in path_swaps else 0.0))
 
 
 def apply_substitutions(text: str, subs: list[Substitution]) -> str:

@@ -1,4 +1,5 @@
-"""``unspin train detector``: fit the calibrated spin detector on text the project spins itself.
+"""``unspin train detector``: fit the word-level localiser and the calibrated spin detector on text the
+project spins itself.
 
 Data: documents of the ``train`` split (index % 10 == 8, never in the LM's training text) of the shared
 corpora, each used once clean and once spun by a spinner family drawn in turn (dense thesaurus, sparse,
@@ -6,6 +7,9 @@ phrase dictionary, naive WordNet), at a rate drawn from the family's range, cut 
 detector sees short and long texts. Documents are split into a fitting part and a calibration part; the
 isotonic calibration and the verdict threshold are chosen on the calibration part only. The ``test`` split
 (index % 10 == 9) is left to ``unspin bench``.
+
+Each text is decoded once. The localiser (:mod:`unspin.localize`) is fitted first, on the words of those
+decodings and the spinner's true swaps; the detector then uses its per-word probabilities as features.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ def _truncate(text: str, rng: random.Random) -> str:
 
 def make_examples(shared: Path, checker, n_docs: int, split: str = "train", seed: int = 0,
                   families=tuple(FAMILIES), log=sys.stderr):
-    """Yield (features, label, family, group) for clean and spun versions of ``n_docs`` per corpus."""
+    """Yield (restoration, true swap spans, label, family, group) for clean and spun versions of ``n_docs``
+    per corpus."""
     from .spinners import make_spinner
 
     rng = random.Random(seed)
@@ -62,14 +67,23 @@ def make_examples(shared: Path, checker, n_docs: int, split: str = "train", seed
             family = families[k % len(families)]
             lo, hi = FAMILIES[family]
             spinner = make_spinner(family, rate=rng.uniform(lo, hi), seed=rng.randrange(1 << 30))
-            spun = spinner.spin(text).text
+            spun = spinner.spin(text)
             group = f"{corpus}:{taken}"
-            for label, t in ((0, text), (1, spun)):
+            for label, t, swaps in ((0, text, []), (1, spun.text, [(a, b) for a, b, *_ in spun.swaps])):
                 r = checker.restorer.restore(Document(t))
-                yield features(r), label, family if label else "clean", group
+                yield r, swaps, label, family if label else "clean", group
             taken += 1
             k += 1
         print(f"  {corpus}: {taken} documents", file=log)
+
+
+def feature_rows(examples, localizer=None) -> list[tuple[dict, int, str, str]]:
+    """(features, label, family, group) of decoded examples, with the localiser's word probabilities."""
+    rows = []
+    for r, _, label, family, group in examples:
+        probs = localizer.probabilities(r)[1] if localizer is not None else None
+        rows.append((features(r, probs, localizer.threshold if localizer is not None else 0.5), label, family, group))
+    return rows
 
 
 def fit_detector(rows: list[tuple[dict, int, str, str]], seed: int = 0) -> dict:
@@ -109,22 +123,38 @@ def fit_detector(rows: list[tuple[dict, int, str, str]], seed: int = 0) -> dict:
     }
 
 
+def _write_pack_json(pack_path: Path, name: str, params: dict) -> None:
+    from .pack import add_file_to_pack
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=pack_path)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(params, f, indent=None if name == "localizer.json" else 1)
+    add_file_to_pack(pack_path, Path(tmp), name)
+
+
 def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 250, seed: int = 0, log=sys.stderr) -> dict:
-    """Train on the shared corpora and write ``detector.json`` into the pack (atomically, manifest updated)."""
+    """Train the localiser and the detector on the shared corpora and write ``localizer.json`` and
+    ``detector.json`` into the pack (each atomically, manifest updated). Returns the detector's params with
+    the localiser's summary under ``localizer``."""
     from .api import Checker
-    from .pack import add_file_to_pack, load_pack
+    from .localize import Localizer, fit_localizer
+    from .pack import load_pack
 
     pack = load_pack(pack_dir)
     checker = Checker(pack.path, use_detector=False)
     t0 = time.time()
-    print(f"making examples from {n_docs} documents per corpus ...", file=log)
-    rows = list(make_examples(Path(shared), checker, n_docs, seed=seed, log=log))
-    params = fit_detector(rows, seed=seed)
+    print(f"decoding examples from {n_docs} documents per corpus ...", file=log)
+    examples = list(make_examples(Path(shared), checker, n_docs, seed=seed, log=log))
+    print("fitting the localiser ...", file=log)
+    loc_params = fit_localizer([(r, swaps, group) for r, swaps, _, _, group in examples], seed=seed)
+    loc_params["trained"] = time.strftime("%Y-%m-%d")
+    localizer = Localizer(loc_params)
+    print("fitting the detector ...", file=log)
+    params = fit_detector(feature_rows(examples, localizer), seed=seed)
     params["trained"] = time.strftime("%Y-%m-%d")
     params["seconds"] = round(time.time() - t0, 1)
     params["families"] = {k: list(v) for k, v in FAMILIES.items()}
-    fd, tmp = tempfile.mkstemp(prefix=".detector.", dir=pack.path)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(params, f, indent=1)
-    add_file_to_pack(pack.path, Path(tmp), "detector.json")
-    return params
+    # the localiser first: a detector is only valid with the localiser its features came from
+    _write_pack_json(pack.path, "localizer.json", loc_params)
+    _write_pack_json(pack.path, "detector.json", params)
+    return {**params, "localizer": {"threshold": loc_params["threshold"], **loc_params["calibration"]}}
