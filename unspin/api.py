@@ -94,7 +94,9 @@ class Checker:
                     self._neural_restorer = Restorer(self.lexicon, self.scorer, self.restorer.config,
                                                      reranker=self.reranker)
                 restorer = self._neural_restorer
-            r2 = restorer.restore(doc)
+            # the localiser's judgement of each word lets the neural model propose originals the lexicon lacks
+            suspects = {span: float(q) for span, q in zip(spans, probs)} if rerank and probs is not None else None
+            r2 = restorer.restore(doc, suspects=suspects)
             subs, restored = r2.substitutions, r2.restored
             if adapt:
                 notes.append(f"restored with the dictionary of a {family['name']} weighted up")

@@ -32,8 +32,15 @@ LOCALIZER_FILE = "localizer.json"
 FEATURES = (
     *TOKEN_EVIDENCE,
     "context_fit",  # LM log-probability minus the word's unigram log-probability (how much context helps)
+    "next_context_fit",  # context fit of the word after this one (a swap also disturbs its neighbour)
     "previous_posterior",  # swap posterior of the changeable word before / after this one
     "next_posterior",
+    "previous_context_fit",
+    "following_context_fit",  # context fit of the next changeable word
+    "previous_lm_gain",
+    "next_lm_gain",
+    "second_previous_posterior",
+    "second_next_posterior",
     "document_prior_scale",  # how densely the first decoding pass found the document spun
     "document_first_pass_swaps",
     "document_log_words",
@@ -54,14 +61,28 @@ def token_features(r: Restoration) -> tuple[list[tuple[int, int]], np.ndarray]:
     spans = [(int(row[0]), int(row[1])) for row in r.token_evidence]
     col = {name: ev[:, k] for k, name in enumerate(TOKEN_EVIDENCE)}
     fit = col["lm_logprob"] - (col["zipf"] - 9.0) * _LN10
-    post = col["swap_posterior"]
-    prev = np.r_[0.0, post[:-1]]
-    nxt = np.r_[post[1:], 0.0]
+    # the next changeable word is usually the next word, so its Zipf stands in for the next word's
+    next_fit = col["lm_logprob_next"] - (_shift(col["zipf"], -1) - 9.0) * _LN10
+    post, gain = col["swap_posterior"], col["best_lm_gain"]
     n = len(post)
     doc = np.array([r.prior_scale, r.first_pass_swaps, math.log(max(r.words, 1)), post.mean(), fit.mean(),
-                    (post >= 0.5).mean(), (col["best_lm_gain"] > 0).mean()])
-    X = np.column_stack([ev, fit, prev, nxt, np.broadcast_to(doc, (n, len(doc)))])
+                    (post >= 0.5).mean(), (gain > 0).mean()])
+    X = np.column_stack([ev, fit, next_fit, _shift(post, 1), _shift(post, -1), _shift(fit, 1), _shift(fit, -1),
+                         _shift(gain, 1), _shift(gain, -1), _shift(post, 2), _shift(post, -2),
+                         np.broadcast_to(doc, (n, len(doc)))])
     return spans, X
+
+
+def _shift(a: np.ndarray, k: int) -> np.ndarray:
+    """``a`` moved ``k`` places later (``k`` < 0: earlier), 0 where nothing moves in."""
+    out = np.zeros_like(a)
+    if k > 0:
+        out[k:] = a[:-k]
+    elif k < 0:
+        out[:k] = a[-k:]
+    else:
+        out[:] = a
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

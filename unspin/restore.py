@@ -335,31 +335,35 @@ class Restorer:
         z = sum(math.exp(x - m) for x in scores)
         return [math.exp(x - m) / z for x in scores]
 
-    def restore(self, doc: Document) -> Restoration:
+    def restore(self, doc: Document, suspects: dict | None = None) -> Restoration:
         """Decode ``doc``. With ``adapt_prior``, decode twice: the first pass estimates how densely this
         document is spun, the second decodes with a swap prior fitted to that (empirical Bayes). A clean
         text then gets a smaller prior than the default (fewer false alarms) and a heavily spun one a larger
-        prior (more recovery)."""
+        prior (more recovery).
+
+        ``suspects``: {(start, end): probability} of words a localiser judged swapped, for the reranker's
+        proposals (only with a reranker)."""
         cfg = self.config
         tokens = doc.tokens()
         sents = sentences(tokens, doc.text)
         adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
         # the first pass only estimates a density when a second follows: a narrower beam is enough
-        result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam, final=not adapt)
+        result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam, final=not adapt,
+                            suspects=suspects)
         if adapt and result.eligible_words >= cfg.adapt_min_words:
             swapped = sum(c >= 0.5 for c in result.swap_confidences)
             density = swapped / result.eligible_words / cfg.first_pass_recall
             scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
             first_pass_swaps = swapped / result.eligible_words
-            result = self._pass(doc.text, tokens, sents, scale, cfg.beam)
+            result = self._pass(doc.text, tokens, sents, scale, cfg.beam, suspects=suspects)
             result.prior_scale = scale
             result.first_pass_swaps = first_pass_swaps
         elif adapt:  # too few changeable words to fit a prior: decode once more, fully, with the default
-            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam)
+            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects)
         return result
 
     def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
-              beam: int, final: bool = True) -> Restoration:
+              beam: int, final: bool = True, suspects: dict | None = None) -> Restoration:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
@@ -377,7 +381,8 @@ class Restorer:
             if final and self.reranker is not None:
                 n_left = self.reranker.config.left_sentences
                 path, judged = self.reranker.rerank_sentence(
-                    self, text, tokens, a, b, edges, path, priors, " ".join(left[-n_left:]) if n_left else "")
+                    self, text, tokens, a, b, edges, path, priors, " ".join(left[-n_left:]) if n_left else "",
+                    suspects=suspects)
                 left.append(self.reranker.render(text, tokens, path, first_gap=False))
             # LM score of the input as it is, and of the path, for detection features (final pass only)
             token_scores = None
