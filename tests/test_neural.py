@@ -92,7 +92,7 @@ class ProposingStandIn(PreferWord):
 
 def _quiet_config(**kw):
     # no lexicon swap is at stake here; only the proposals
-    return RerankConfig(confident=1.01, propose_min_similarity=-1.0, **kw)
+    return RerankConfig(confident=1.01, propose=True, propose_min_similarity=-1.0, **kw)
 
 
 def test_model_proposes_an_original_the_lexicon_lacks_for_a_suspect_word(parts):
@@ -128,13 +128,28 @@ def test_proposals_must_be_known_common_and_close_in_meaning(parts):
     calm = (text.index("calm"), text.index("calm") + 4)
     # "zorblax" is unknown to the LM; with a similarity floor above any real cosine nothing passes
     fake = ProposingStandIn(["zorblax", "quiet"], "quiet", "zorblax")
-    rr = NeuralReranker(fake, RerankConfig(confident=1.01, propose_min_similarity=1.01))
+    rr = NeuralReranker(fake, RerankConfig(confident=1.01, propose=True, propose_min_similarity=1.01))
     rr._vectors = type("V", (), {"similarity": staticmethod(lambda a, b: 0.5)})()
     r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document(text), suspects={calm: 0.9})
     assert r.restored == text and rr.proposals_made == 0
     rr = NeuralReranker(fake, _quiet_config())
     r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document(text), suspects={calm: 0.9})
     assert r.restored == "Journalists said the region was quiet." and rr.proposals_made == 1  # not zorblax
+
+
+def test_proposals_are_off_by_default_and_need_a_content_word_of_the_same_form(parts):
+    lexicon, lm, cfg = parts
+    text = "Journalists said the region was calm."
+    calm = (text.index("calm"), text.index("calm") + 4)
+    fake = ProposingStandIn(["quiet"], "quiet")
+    r = Restorer(lexicon, lm, cfg, reranker=NeuralReranker(fake, RerankConfig(confident=1.01))).restore(
+        Document(text), suspects={calm: 0.9})
+    assert fake.asked == [] and r.restored == text
+    # "the" is no content word, "quietly" (an adverb) is not of the adjective's part of speech
+    fake = ProposingStandIn(["the", "quietly"], "the", "quietly")
+    rr = NeuralReranker(fake, _quiet_config())
+    r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document(text), suspects={calm: 0.9})
+    assert rr.proposals_made == 0 and r.restored == text
 
 
 def test_model_can_keep_a_suspect_word(parts):

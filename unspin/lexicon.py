@@ -480,6 +480,21 @@ def _lemmas_with_tag(word: str) -> tuple[tuple[str, str], ...]:
 
 
 @functools.lru_cache(maxsize=100_000)
+def penn_tags(word: str) -> frozenset[str]:
+    """Every Penn tag ``word`` can carry as a noun, verb, adjective or adverb (lemminflect): "stated" ->
+    {VBD, VBN}; empty for function words. Spinners swap a word for one of the same part of speech and form."""
+    import lemminflect
+
+    tags = set()
+    for upos, lemmas in lemminflect.getAllLemmas(word).items():
+        for lemma in lemmas:
+            for tag, forms in lemminflect.getAllInflections(lemma, upos=upos).items():
+                if word in forms:
+                    tags.add(tag)
+    return frozenset(tags)
+
+
+@functools.lru_cache(maxsize=100_000)
 def _inflections(word: str) -> tuple[str, ...]:
     """Inflected forms of a base-form word (past, participles, third person, plural, comparative)."""
     import lemminflect

