@@ -44,6 +44,9 @@ FEATURES = (
     "token_spin_mean",  # the localiser's per-word swap probabilities (unspin.localize), averaged
     "token_spin_top_decile",  # mean of the highest tenth
     "flagged_per_100_words",  # words at or above the localiser's threshold
+    "expected_swaps_per_100_words",  # sum of the probabilities: the expected number of swapped words
+    "strong_flags_per_100_words",  # words the localiser is fairly sure of (probability >= 0.7)
+    "token_spin_top5",  # mean of the five highest probabilities: a few clear swaps in a long text
 )
 
 
@@ -73,6 +76,9 @@ def features(r: Restoration, token_probs=None, flag_threshold: float = 0.5) -> d
         "token_spin_mean": sum(probs) / len(probs) if probs else 0.0,
         "token_spin_top_decile": sum(top) / len(top) if top else 0.0,
         "flagged_per_100_words": 100.0 * sum(p >= flag_threshold for p in probs) / words,
+        "expected_swaps_per_100_words": 100.0 * sum(probs) / words,
+        "strong_flags_per_100_words": 100.0 * sum(p >= 0.7 for p in probs) / words,
+        "token_spin_top5": sum(probs[-5:]) / len(probs[-5:]) if probs else 0.0,
         "words": float(r.words),
     }
 

@@ -132,7 +132,7 @@ def _write_pack_json(pack_path: Path, name: str, params: dict) -> None:
     add_file_to_pack(pack_path, Path(tmp), name)
 
 
-def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 250, seed: int = 0, log=sys.stderr) -> dict:
+def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 400, seed: int = 0, log=sys.stderr) -> dict:
     """Train the localiser and the detector on the shared corpora and write ``localizer.json`` and
     ``detector.json`` into the pack (each atomically, manifest updated). Returns the detector's params with
     the localiser's summary under ``localizer``."""
