@@ -405,6 +405,21 @@ def test_corrupt_detector_raises_pack_error(tmp_path, detector, checksums):
         Checker(pack=d).check(CLEAN_NEWS["markets"])
 
 
+@pytest.mark.parametrize("content", ["not json", '{"features": [], "threshold": 0.5, "trees": {}}'])
+def test_corrupt_localizer_raises_pack_error(tmp_path, content):
+    """localizer.json is optional too; a broken or outdated one is a PackError, not a traceback."""
+    d = tmp_path / "pack"
+    d.mkdir()
+    for name in ("lm.bin", "lexicon.tsv.gz"):
+        (d / name).symlink_to(DEFAULT_PACK / name)
+    manifest = json.loads((DEFAULT_PACK / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if k in ("lm.bin", "lexicon.tsv.gz")}
+    (d / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (d / "localizer.json").write_text(content, encoding="utf-8")
+    with pytest.raises(PackError, match="localizer"):
+        Checker(pack=d)
+
+
 def test_real_pack_untouched():
     """The broken-pack tests work on copies: the shipped pack still verifies."""
     from unspin.pack import load_pack
