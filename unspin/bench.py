@@ -62,7 +62,11 @@ def bench_real_pairs(shared: Path, split: str, pack=None, config=None, neural=Fa
     NeuralReranker to share one loaded model). Words/s counts the check alone, pack already loaded."""
     from .api import Checker
 
+    from .evaluate import localisation_scores
+    from .learn import align_pair
+
     results, words, seconds = [], 0, 0.0
+    flagged, restored = [], []  # localisation against the swaps found by aligning page and original
     for p in _pairs(shared, split):
         checker = Checker(pack, config=config, exclude_evidence=[f"observed:{p['id']}"], neural=neural)
         t0 = time.perf_counter()
@@ -73,8 +77,12 @@ def bench_real_pairs(shared: Path, split: str, pack=None, config=None, neural=Fa
         sc["id"] = p["id"]
         sc["spin_probability"] = report.spin_probability
         results.append(sc)
+        truth = [(w.start, w.end) for w in align_pair(report.text, p["original_text"])]
+        flagged.append(localisation_scores(report.text, truth, [(f.start, f.end) for f in report.flagged]))
+        restored.append(localisation_scores(report.text, truth, [(x.start, x.end) for x in report.substitutions]))
     return {"split": split, "neural": bool(neural), "pages": [_round(r) for r in results],
-            "total": _round(aggregate(results)), "speed": _speed(words, seconds)}
+            "total": _round(aggregate(results)), "speed": _speed(words, seconds),
+            "localisation": {"flagged": _round(aggregate(flagged)), "restored": _round(aggregate(restored))}}
 
 
 def bench_simulated(shared: Path, spinner_name: str, split: str, n_docs: int, rate: float, pack=None,

@@ -378,6 +378,13 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
                   str(tot.get("broken", 0)), f"{tot.get('break_rate', 0):.2%}",
                   str(r.get("speed", {}).get("words_per_second", "")))
     console.print(t)
+    for key in ("real_pairs", "real_pairs_neural"):
+        loc = res.get(key, {}).get("localisation")
+        if loc:
+            f, r = loc["flagged"], loc["restored"]
+            console.print(f"real pages, localisation against the aligned swaps ({'n-gram + neural' if key.endswith('neural') else 'n-gram'}): "
+                          f"flagged P {f['precision']:.3f} R {f['recall']:.3f} F1 {f['f1']:.3f}; "
+                          f"restored P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f}")
     if "detection" in res:
         det = res["detection"]
         t = Table("detection (test split)", "texts", "AUC", "F1 @ verdict", "TPR @ 1% FPR", "false alarms")
