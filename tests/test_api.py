@@ -428,17 +428,46 @@ def test_real_pack_untouched():
     assert p.manifest["files"]["lm.bin"]["bytes"] == _real_lm_size()
 
 
-def test_wordnet_spun_text_is_recognised_and_decoded_with_wordnet_weighted_up(checker):
+def test_wordnet_spun_text_is_recognised_and_decoded_with_wordnet_weighted_up(checker, monkeypatch):
     """Family-adaptive decoding: a naive WordNet spinner's output is named as such, and restored again with
-    WordNet's pairs weighted up, which brings back more of the original than the first decoding."""
+    WordNet's pairs weighted up, which brings back more of the original than the same decoding without."""
+    import unspin.api
     from unspin.evaluate import restoration_scores
     from unspin.spinners import WordNetSpinner
 
     original = CLEAN_NEWS["wildfire"]
-    spun = WordNetSpinner(rate=0.35, seed=1).spin(original).text
-    report = checker.check(spun)
-    assert report.family["name"] == "naive WordNet spinner" and report.family["probability"] > 0.9
-    assert any("naive WordNet spinner" in n for n in report.notes)
-    plain = checker.restorer.restore(unspin.Document(spun))  # the first decoding, before adaptation
-    adapted = restoration_scores(original, spun, report.restored)["recovered"]
-    assert adapted > restoration_scores(original, spun, plain.restored)["recovered"]
+    spuns = [WordNetSpinner(rate=0.35, seed=seed).spin(original).text for seed in (1, 2, 3)]
+    reports = [checker.check(spun) for spun in spuns]
+    for report in reports:
+        assert report.family["name"] == "naive WordNet spinner" and report.family["probability"] > 0.9
+        assert any("naive WordNet spinner" in n for n in report.notes)
+    monkeypatch.setattr(unspin.api, "FAMILY_DECODING", {})
+    plains = [checker.check(spun) for spun in spuns]  # the same pipeline without the adaptation
+    assert not any("naive WordNet spinner" in n for p in plains for n in p.notes)
+    # summed over three spins of the text: one spin alone can tie
+    adapted = sum(restoration_scores(original, s, r.restored)["recovered"] for s, r in zip(spuns, reports))
+    plain = sum(restoration_scores(original, s, p.restored)["recovered"] for s, p in zip(spuns, plains))
+    assert adapted > plain
+
+
+def test_localiser_priors_redecode_spun_text_only(checker):
+    """A text not judged clean is decoded again with the localiser's per-word priors; a clean one is not,
+    and setting word_prior_scale to 0 turns it off."""
+    import dataclasses
+
+    import unspin.api
+
+    from unspin.spinners import PhraseSpinner
+
+    spun = PhraseSpinner(seed=3).spin(CLEAN_NEWS["wildfire"]).text
+    with_priors = checker.check(spun)
+    assert with_priors.verdict != "not spun" and with_priors.flagged
+    off = Checker(config=dataclasses.replace(checker.restorer.config, word_prior_scale=0.0))
+    without = off.check(spun)
+    assert without.spin_probability == with_priors.spin_probability  # detection is the first decoding's
+    assert without.restored != with_priors.restored
+    assert without.family["name"] not in unspin.api.FAMILY_DECODING
+    first = checker.restorer.restore(unspin.Document(spun))
+    assert without.restored == first.restored  # no second decoding without priors (or a family to adapt to)
+    clean = checker.check(CLEAN_NEWS["wildfire"])
+    assert clean.verdict == "not spun" and clean.restored == off.check(CLEAN_NEWS["wildfire"]).restored

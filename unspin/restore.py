@@ -67,6 +67,11 @@ class RestoreConfig:
     # per-token evidence for localisation (unspin.localize): how many of a kept word's likeliest
     # alternatives are rescored in the best path's context
     token_evidence: bool = True
+    # A text not judged clean is decoded again with a per-word swap prior from the localiser: its probability
+    # times word_prior_scale, within these bounds (0 disables; chosen on dev data; see unspin.api.Checker)
+    word_prior_scale: float = 0.5
+    word_prior_floor: float = 0.01
+    word_prior_cap: float = 0.6
     evidence_alternatives: int = 8
 
 
@@ -335,7 +340,7 @@ class Restorer:
         z = sum(math.exp(x - m) for x in scores)
         return [math.exp(x - m) / z for x in scores]
 
-    def restore(self, doc: Document, suspects: dict | None = None) -> Restoration:
+    def restore(self, doc: Document, suspects: dict | None = None, word_priors: dict | None = None) -> Restoration:
         """Decode ``doc``. With ``adapt_prior``, decode twice: the first pass estimates how densely this
         document is spun, the second decodes with a swap prior fitted to that (empirical Bayes). A clean
         text then gets a smaller prior than the default (fewer false alarms) and a heavily spun one a larger
@@ -346,6 +351,8 @@ class Restorer:
         cfg = self.config
         tokens = doc.tokens()
         sents = sentences(tokens, doc.text)
+        if word_priors is not None:  # a per-word prior is known: one pass with it
+            return self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, word_priors=word_priors)
         adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
         # the first pass only estimates a density when a second follows: a narrower beam is enough
         result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam, final=not adapt,
@@ -363,7 +370,8 @@ class Restorer:
         return result
 
     def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
-              beam: int, final: bool = True, suspects: dict | None = None) -> Restoration:
+              beam: int, final: bool = True, suspects: dict | None = None,
+              word_priors: dict | None = None) -> Restoration:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
@@ -371,6 +379,12 @@ class Restorer:
         left: list[str] = []  # restored earlier sentences: the reranker's left context
         for a, b in sents:
             priors = self._priors(lines, tokens, (a, b), scale)
+            if word_priors:
+                ordinary = min(cfg.swap_prior * scale, cfg.max_swap_prior)
+                for i in range(a, b):
+                    q = word_priors.get((tokens[i].start, tokens[i].end))
+                    if q is not None and priors[i - a] == ordinary:
+                        priors[i - a] = min(cfg.word_prior_cap, max(cfg.word_prior_floor, q))
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
