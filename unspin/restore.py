@@ -340,38 +340,42 @@ class Restorer:
         z = sum(math.exp(x - m) for x in scores)
         return [math.exp(x - m) / z for x in scores]
 
-    def restore(self, doc: Document, suspects: dict | None = None, word_priors: dict | None = None) -> Restoration:
+    def restore(self, doc: Document, suspects: dict | None = None, word_priors: dict | None = None,
+                evidence: bool = True) -> Restoration:
         """Decode ``doc``. With ``adapt_prior``, decode twice: the first pass estimates how densely this
         document is spun, the second decodes with a swap prior fitted to that (empirical Bayes). A clean
         text then gets a smaller prior than the default (fewer false alarms) and a heavily spun one a larger
         prior (more recovery).
 
         ``suspects``: {(start, end): probability} of words a localiser judged swapped, for the reranker's
-        proposals (only with a reranker)."""
+        proposals (only with a reranker). ``word_priors``: {(start, end): swap prior} replacing the
+        ordinary prior of those words, decoded in one pass. ``evidence``: False skips the per-word evidence
+        (a second decoding whose words were already judged)."""
         cfg = self.config
         tokens = doc.tokens()
         sents = sentences(tokens, doc.text)
         if word_priors is not None:  # a per-word prior is known: one pass with it
-            return self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, word_priors=word_priors)
+            return self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, word_priors=word_priors,
+                              evidence=evidence)
         adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
         # the first pass only estimates a density when a second follows: a narrower beam is enough
         result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam, final=not adapt,
-                            suspects=suspects)
+                            suspects=suspects, evidence=evidence)
         if adapt and result.eligible_words >= cfg.adapt_min_words:
             swapped = sum(c >= 0.5 for c in result.swap_confidences)
             density = swapped / result.eligible_words / cfg.first_pass_recall
             scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
             first_pass_swaps = swapped / result.eligible_words
-            result = self._pass(doc.text, tokens, sents, scale, cfg.beam, suspects=suspects)
+            result = self._pass(doc.text, tokens, sents, scale, cfg.beam, suspects=suspects, evidence=evidence)
             result.prior_scale = scale
             result.first_pass_swaps = first_pass_swaps
         elif adapt:  # too few changeable words to fit a prior: decode once more, fully, with the default
-            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects)
+            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, evidence=evidence)
         return result
 
     def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
               beam: int, final: bool = True, suspects: dict | None = None,
-              word_priors: dict | None = None) -> Restoration:
+              word_priors: dict | None = None, evidence: bool = True) -> Restoration:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
@@ -444,7 +448,7 @@ class Restorer:
                             original=match_case(detokenize(e.words), span), confidence=p_swap,
                             evidence=e.evidence))
                 pos += n_words
-            if final and cfg.token_evidence and token_scores is not None:
+            if final and evidence and cfg.token_evidence and token_scores is not None:
                 self._token_evidence(result, tokens, a, b, edges, path, states, priors, token_scores, path_swaps)
         result.restored = apply_substitutions(text, result.substitutions)
         return result
