@@ -104,3 +104,16 @@ def test_aligned_pair_swaps_are_word_level_and_tagged_by_page(tmp_path):
     assert ("stated", "said") in swaps and ("collection", "series") in swaps and ("lastly", "finally") in swaps
     assert ("within", "in") not in swaps  # function-word swaps from one page are too noisy
     assert not any(any(c.isdigit() for c in s + o) for s, o in swaps)  # numbers are the numbers layer's job
+
+
+def test_phrase_zipf_matches_wordfreq():
+    """lexicon.zipf combines word frequencies itself for plain lower-case phrases (faster than wordfreq's
+    tokenizer); it must give wordfreq's numbers, unknown words and odd phrases included."""
+    from wordfreq import zipf_frequency
+
+    phrases = ["for the reason that", "keep an eye on", "house run", "world series", "plot of ground",
+               "the place", "qzxv blorp", "state-of-the-art design", "o'clock news", "twenty fifth", "a a a a",
+               "conference call", "Main Points"]
+    for p in phrases:
+        lx.zipf.cache_clear()
+        assert lx.zipf(p) == zipf_frequency(p, "en"), p

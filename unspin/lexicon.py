@@ -58,6 +58,9 @@ def _word_frequencies() -> dict[str, float]:
     return get_frequency_dict("en")
 
 
+_PLAIN_PHRASE = re.compile(r"[a-z]+(?: [a-z]+)+")
+
+
 @functools.lru_cache(maxsize=200_000)
 def zipf(phrase: str) -> float:
     """Zipf frequency (log10 per billion words) of a word or phrase. Single words come from wordfreq's table
@@ -66,6 +69,19 @@ def zipf(phrase: str) -> float:
     if " " not in word and word.isalpha():
         f = _word_frequencies().get(word)
         return round(math.log10(f) + 9, 2) if f else 0.0
+    if _PLAIN_PHRASE.fullmatch(word):
+        # wordfreq's rule for several tokens (1/f = 1/f1 + 1/f2 + ..., rounded to 3 significant digits),
+        # without its tokenizer: lower-case ASCII words split on spaces tokenize to themselves. A test
+        # checks this against zipf_frequency.
+        freqs, inverse = _word_frequencies(), 0.0
+        for token in word.split(" "):
+            f = freqs.get(token)
+            if not f:
+                return 0.0
+            inverse += 1.0 / f
+        freq = max(1.0 / inverse, 1e-9)
+        freq = round(freq, math.floor(-math.log(freq, 10)) + 3)
+        return round(math.log10(freq) + 9, 2)
     from wordfreq import zipf_frequency
 
     return zipf_frequency(phrase, "en")
@@ -494,6 +510,15 @@ def penn_tags(word: str) -> frozenset[str]:
     return frozenset(tags)
 
 
+@functools.lru_cache(maxsize=200_000)
+def _lemmas_as(word: str, upos: str) -> tuple[str, ...]:
+    """lemminflect's lemmas of ``word`` as part of speech ``upos``, cached: lemminflect deep-copies its
+    tables on every call, which showed in profiles."""
+    import lemminflect
+
+    return tuple(lemminflect.getAllLemmas(word, upos=upos).get(upos, ()))
+
+
 @functools.lru_cache(maxsize=100_000)
 def _inflections(word: str) -> tuple[str, ...]:
     """Inflected forms of a base-form word (past, participles, third person, plural, comparative)."""
@@ -501,7 +526,7 @@ def _inflections(word: str) -> tuple[str, ...]:
 
     forms = []
     for upos in ("VERB", "NOUN", "ADJ"):
-        if word not in lemminflect.getAllLemmas(word, upos=upos).get(upos, ()):
+        if word not in _lemmas_as(word, upos):
             continue
         for tag, fs in lemminflect.getAllInflections(word, upos=upos).items():
             if tag in ("VBD", "VBN", "VBG", "VBZ", "NNS", "JJR", "JJS"):
@@ -520,7 +545,7 @@ def _inflect(phrase: str, tag: str) -> str | None:
         return None  # the head of a noun phrase is not reliably its last word ("people in general")
     idx = 0 if tag.startswith("V") else len(words) - 1
     upos = {"V": "VERB", "N": "NOUN", "J": "ADJ", "R": "ADV"}[tag[0]]
-    if words[idx] not in lemminflect.getAllLemmas(words[idx], upos=upos).get(upos, ()):
+    if words[idx] not in _lemmas_as(words[idx], upos):
         return None
     forms = lemminflect.getInflection(words[idx], tag=tag, inflect_oov=False)
     if not forms:
