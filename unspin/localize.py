@@ -41,6 +41,8 @@ FEATURES = (
     "next_lm_gain",
     "second_previous_posterior",
     "second_next_posterior",
+    "previous_best_channel",  # how thesaurus-like the neighbours' likeliest originals are
+    "next_best_channel",
     "document_prior_scale",  # how densely the first decoding pass found the document spun
     "document_first_pass_swaps",
     "document_log_words",
@@ -67,9 +69,10 @@ def token_features(r: Restoration) -> tuple[list[tuple[int, int]], np.ndarray]:
     n = len(post)
     doc = np.array([r.prior_scale, r.first_pass_swaps, math.log(max(r.words, 1)), post.mean(), fit.mean(),
                     (post >= 0.5).mean(), (gain > 0).mean()])
+    channel = col["best_channel"]
     X = np.column_stack([ev, fit, next_fit, _shift(post, 1), _shift(post, -1), _shift(fit, 1), _shift(fit, -1),
                          _shift(gain, 1), _shift(gain, -1), _shift(post, 2), _shift(post, -2),
-                         np.broadcast_to(doc, (n, len(doc)))])
+                         _shift(channel, 1), _shift(channel, -1), np.broadcast_to(doc, (n, len(doc)))])
     return spans, X
 
 

@@ -132,6 +132,10 @@ TOKEN_EVIDENCE = (
     "swap_posterior",  # probability the word was swapped: the best path's confidence, or keep vs alternatives
     "best_lm_gain",  # LM gain of the best alternative over keeping, channel cost left out
     "on_path_swap",  # the best path changes this word
+    "best_channel",  # the lexicon's channel log-weight of its likeliest original for this word
+    "second_lm_gain",  # LM gain of the second-best alternative
+    "gaining_alternatives",  # log(1 + number of alternatives that read better than keeping the word)
+    "best_zipf_gain",  # Zipf frequency of the best-reading alternative minus the word's (spinners pick rarer words)
 )
 
 
@@ -471,6 +475,8 @@ class Restorer:
             alts = [x for x in edges[i - a] if not x.is_keep]
             n_alts = len(alts)
             local, gain = 0.0, 0.0
+            best_channel = max((x.cost - math.log(p) for x in alts), default=-20.0)
+            gains: list[tuple[float, tuple[str, ...]]] = []
             if alts and i in state_at:
                 alts = sorted(alts, key=lambda x: -x.cost)[: cfg.evidence_alternatives]
                 state = state_at[i]
@@ -486,15 +492,20 @@ class Restorer:
                     for x in group:
                         alt_lm, _ = lm.extend(state, [*x.words, *right])
                         gain = max(gain, alt_lm - keep_lm)
+                        gains.append((alt_lm - keep_lm, x.words))
                         scores.append(x.cost + cfg.lm_weight * alt_lm)
                     m = max(scores)
                     z = sum(math.exp(v - m) for v in scores)
                     local = max(local, 1.0 - math.exp(scores[0] - m) / z)
             posterior = path_swaps.get(i, local)
+            gains.sort(reverse=True)
+            second = gains[1][0] if len(gains) > 1 else (gains[0][0] if gains else 0.0)
+            zipf_gain = _zipf(" ".join(gains[0][1])) - _zipf(norms[i]) if gains else 0.0
             result.token_evidence.append((
                 tokens[i].start, tokens[i].end, lp, lp_next, float(n), float(n_next), _zipf(norms[i]),
                 math.log(p), math.log1p(n_alts), posterior, max(-20.0, min(20.0, gain)),
-                1.0 if i in path_swaps else 0.0))
+                1.0 if i in path_swaps else 0.0, max(-20.0, best_channel), max(-20.0, min(20.0, second)),
+                math.log1p(sum(g > 0 for g, _ in gains)), zipf_gain))
 
 
 def apply_substitutions(text: str, subs: list[Substitution]) -> str:
