@@ -39,3 +39,25 @@ def tiny_arpa(tmp_path):
         "she will finish the book .",
     ] * 3
     return write_arpa(corpus, tmp_path / "tiny.arpa")
+
+
+@pytest.fixture
+def restorer(tmp_path, monkeypatch, tiny_arpa):
+    """A decoder over the tiny LM and a hand-made lexicon (war/battle, ended/finished, region/patch,
+    said/stated, the place/where, newshounds/journalists)."""
+    from unspin import lexicon as lx
+    from unspin.lm import KenLMScorer
+    from unspin.restore import RestoreConfig, Restorer
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    quads = [
+        *lx.thesaurus_pairs([("war", ["battle", "fight"]), ("ended", ["finished", "concluded"]),
+                             ("region", ["patch", "area"]), ("said", ["stated"])], "moby", 0.0),
+        ("the place", "where", 0.0, "observed:x"),
+        ("newshounds", "journalists", 0.0, "observed:x"),
+    ]
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, table)
+    # no word vectors in this tiny lexicon: treat unknown similarity as near synonyms
+    cfg = RestoreConfig(swap_prior=0.3, adapt_prior=False, sim_default=0.9)
+    return Restorer(lx.Lexicon(table), KenLMScorer(tiny_arpa), cfg)

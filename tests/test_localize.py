@@ -5,26 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from unspin import lexicon as lx
 from unspin.document import Document, Substitution
 from unspin.errors import PackError, UnspinError
-from unspin.lm import KenLMScorer
 from unspin.localize import FEATURES, Localizer, TreeEnsemble, export_trees, fit_localizer, token_features
-from unspin.restore import TOKEN_EVIDENCE, Restoration, RestoreConfig, Restorer
-
-
-@pytest.fixture
-def restorer(tmp_path, monkeypatch, tiny_arpa):
-    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
-    quads = [
-        *lx.thesaurus_pairs([("war", ["battle", "fight"]), ("ended", ["finished", "concluded"]),
-                             ("region", ["patch", "area"]), ("said", ["stated"])], "moby", 0.0),
-        ("newshounds", "journalists", 0.0, "observed:x"),
-    ]
-    table = tmp_path / "lexicon.tsv.gz"
-    lx.build_table(quads, table)
-    cfg = RestoreConfig(swap_prior=0.3, adapt_prior=False, sim_default=0.9)
-    return Restorer(lx.Lexicon(table), KenLMScorer(tiny_arpa), cfg)
+from unspin.restore import TOKEN_EVIDENCE, Restoration
 
 
 def _fitted_hgb(seed=0):

@@ -1,27 +1,7 @@
 """The noisy-channel decoder on a tiny hand-made language model and lexicon."""
 
-import pytest
-
-from unspin import lexicon as lx
 from unspin.document import Document
-from unspin.lm import KenLMScorer
-from unspin.restore import RestoreConfig, Restorer, apply_substitutions, detokenize, match_case, sentences
-
-
-@pytest.fixture
-def restorer(tmp_path, monkeypatch, tiny_arpa):
-    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
-    quads = [
-        *lx.thesaurus_pairs([("war", ["battle", "fight"]), ("ended", ["finished", "concluded"]),
-                             ("region", ["patch", "area"]), ("said", ["stated"])], "moby", 0.0),
-        ("the place", "where", 0.0, "observed:x"),
-        ("newshounds", "journalists", 0.0, "observed:x"),
-    ]
-    table = tmp_path / "lexicon.tsv.gz"
-    lx.build_table(quads, table)
-    # no word vectors in this tiny lexicon: treat unknown similarity as near synonyms
-    cfg = RestoreConfig(swap_prior=0.3, adapt_prior=False, sim_default=0.9)
-    return Restorer(lx.Lexicon(table), KenLMScorer(tiny_arpa), cfg)
+from unspin.restore import apply_substitutions, detokenize, match_case, sentences
 
 
 def test_restores_swapped_words_and_phrases(restorer):

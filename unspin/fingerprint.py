@@ -29,7 +29,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -408,7 +407,7 @@ def train_fingerprint(shared: Path, pack_dir: Path | None, n_docs: int = 40, n_t
     per spinner from the ``test`` split, and write ``fingerprint.json`` into the pack (atomically, manifest
     updated). Returns the stored parameters, evaluation included."""
     from .api import Checker
-    from .pack import add_file_to_pack, load_pack
+    from .pack import load_pack, write_json_to_pack
 
     pack = load_pack(pack_dir)
     checker = checker or Checker(pack.path)
@@ -423,13 +422,7 @@ def train_fingerprint(shared: Path, pack_dir: Path | None, n_docs: int = 40, n_t
     params["training"] = {"split": "train", "documents": len(train_rows), "spinners": {
         k: {"family": f, "rates": list(r)} for k, (f, r) in TRAIN_SPINNERS.items()}, "seed": seed,
         "trained": time.strftime("%Y-%m-%d"), "seconds": round(time.time() - t0, 1)}
-    fd, tmp = tempfile.mkstemp(prefix=".fingerprint.", suffix=".tmp", dir=pack.path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(params, f, indent=1)
-        add_file_to_pack(pack.path, Path(tmp), FINGERPRINT_FILE)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_json_to_pack(pack.path, FINGERPRINT_FILE, params)
     return params
 
 

@@ -158,12 +158,7 @@ class LlamaCppScorer:
             n_prefix = keep + len(new)
             cont_tokens = sum(len(t) for t in group)
             if len(new) + cont_tokens > _BATCH:  # a long new prefix goes first, on its own
-                for c in range(0, len(new), _BATCH):
-                    chunk = new[c : c + _BATCH]
-                    last = c + _BATCH >= len(new)
-                    self._decode([(t, keep + c + j, seqs, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
-                self._next_logprobs = _log_softmax(self._logits_row(0, 1))
-                self._prefix = self._prefix + new
+                self._decode_prefix(keep, new, seqs)
                 items, n_out, new = [], 0, []
             else:
                 items = [(t, keep + j, seqs, j == len(new) - 1) for j, t in enumerate(new)]
@@ -197,17 +192,22 @@ class LlamaCppScorer:
             out.extend(lps)
         return out
 
+    def _decode_prefix(self, keep: int, new: list[int], seqs: tuple[int, ...] = (0,)) -> None:
+        """Run the prefix tokens not yet cached through the model, a batch at a time, in ``seqs``; keep the
+        next-token distribution after them."""
+        for c in range(0, len(new), _BATCH):
+            chunk = new[c : c + _BATCH]
+            last = c + _BATCH >= len(new)
+            self._decode([(t, keep + c + j, seqs, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
+        self._next_logprobs = _log_softmax(self._logits_row(0, 1))
+        self._prefix = self._prefix + new
+
     def next_words(self, prefix: str, k: int = 40) -> list[tuple[str, float]]:
         """The ``k`` likeliest next tokens after ``prefix`` that begin a new word, as (word, log-probability),
         likeliest first. A token is the start of a word, not always all of it: callers check the word."""
         keep, new = self._extend_prefix(prefix)
-        for c in range(0, len(new), _BATCH):
-            chunk = new[c : c + _BATCH]
-            last = c + _BATCH >= len(new)
-            self._decode([(t, keep + c + j, (0,), last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
         if new:
-            self._next_logprobs = _log_softmax(self._logits_row(0, 1))
-            self._prefix = self._prefix + new
+            self._decode_prefix(keep, new)
         lp = self._next_logprobs
         top = np.argpartition(-lp, 4 * k)[: 4 * k]
         out = []

@@ -95,6 +95,18 @@ def load_pack(path: str | Path | None = None, verify: bool = True) -> Pack:
     return Pack(path, manifest)
 
 
+def write_json_to_pack(pack_dir: Path, name: str, data, indent: int | None = 1) -> None:
+    """Write ``data`` as JSON into the pack as ``name`` (a trained model): a temporary file first, then
+    :func:`add_file_to_pack`; the temporary file is removed if anything fails."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=pack_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=indent)
+        add_file_to_pack(pack_dir, Path(tmp), name)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def add_file_to_pack(pack_dir: Path, tmp_file: Path, name: str) -> None:
     """Move ``tmp_file`` into the pack as ``name`` and record it in the manifest, both by atomic renames."""
     manifest_path = pack_dir / "manifest.json"

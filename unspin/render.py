@@ -412,6 +412,7 @@ def _table_html(subs: Sequence[Substitution]) -> str:
 def _report_html(report: Report, index: int) -> str:
     verdict = str(report.verdict)
     badge_class = re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")  # "not spun" -> "not-spun"
+    n_suspected = len(suspected_spans(report))
     out = [
         f'<section class="report" id="report-{index}">',
         "<header>",
@@ -420,7 +421,7 @@ def _report_html(report: Report, index: int) -> str:
         f'<p class="stats">Spin probability <strong>{_esc(_pct(report.spin_probability))}</strong>'
         f" \u00b7 {_esc(_plural(int(report.words), 'word'))}"
         f" \u00b7 {_esc(_plural(len(report.substitutions), 'swapped span'))}"
-        f"{_esc(f' · {len(suspected_spans(report))} more suspected') if suspected_spans(report) else ''}</p>",
+        f"{_esc(f' · {n_suspected} more suspected') if n_suspected else ''}</p>",
         *([f'<p class="stats">Spinner family: {_esc(_family(report))}</p>'] if _family(report) else []),
         "</header>",
         '<div class="columns">',

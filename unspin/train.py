@@ -14,11 +14,8 @@ decodings and the spinner's true swaps; the detector then uses its per-word prob
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -123,22 +120,13 @@ def fit_detector(rows: list[tuple[dict, int, str, str]], seed: int = 0) -> dict:
     }
 
 
-def _write_pack_json(pack_path: Path, name: str, params: dict) -> None:
-    from .pack import add_file_to_pack
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=pack_path)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(params, f, indent=None if name == "localizer.json" else 1)
-    add_file_to_pack(pack_path, Path(tmp), name)
-
-
 def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 400, seed: int = 0, log=sys.stderr) -> dict:
     """Train the localiser and the detector on the shared corpora and write ``localizer.json`` and
     ``detector.json`` into the pack (each atomically, manifest updated). Returns the detector's params with
     the localiser's summary under ``localizer``."""
     from .api import Checker
     from .localize import Localizer, fit_localizer
-    from .pack import load_pack
+    from .pack import load_pack, write_json_to_pack
 
     pack = load_pack(pack_dir)
     checker = Checker(pack.path, use_detector=False)
@@ -155,6 +143,6 @@ def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 400, seed:
     params["seconds"] = round(time.time() - t0, 1)
     params["families"] = {k: list(v) for k, v in FAMILIES.items()}
     # the localiser first: a detector is only valid with the localiser its features came from
-    _write_pack_json(pack.path, "localizer.json", loc_params)
-    _write_pack_json(pack.path, "detector.json", params)
+    write_json_to_pack(pack.path, "localizer.json", loc_params, indent=None)
+    write_json_to_pack(pack.path, "detector.json", params)
     return {**params, "localizer": {"threshold": loc_params["threshold"], **loc_params["calibration"]}}
