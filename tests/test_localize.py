@@ -101,7 +101,9 @@ def _examples(n_docs, seed=0):
 
 
 def test_fit_localizer_learns_the_evidence_and_round_trips_through_a_file(tmp_path):
-    params = fit_localizer(_examples(40), max_iter=30)
+    params, oof = fit_localizer(_examples(40), max_iter=30)
+    assert [len(p) for p in oof] == [len(r.token_evidence) for r, _, _ in _examples(40)]
+    assert all(((p >= 0) & (p <= 1)).all() for p in oof)
     assert params["calibration"]["f1"] > 0.8 and 0.2 <= params["threshold"] <= 0.7
     path = tmp_path / "localizer.json"
     path.write_text(json.dumps(params), encoding="utf-8")
@@ -110,6 +112,28 @@ def test_fit_localizer_learns_the_evidence_and_round_trips_through_a_file(tmp_pa
     spans, probs = loc.probabilities(r)
     flagged = {s for s, p in zip(spans, probs) if p >= loc.threshold}
     assert len(flagged & set(truth)) >= 0.7 * len(truth) and len(flagged - set(truth)) <= 3
+
+
+def test_out_of_fold_probabilities_never_come_from_trees_fitted_on_the_same_document():
+    """Each document has its own Zipf value and is swapped throughout or not at all, at random: trees can
+    memorise a document they were fitted on, but cannot predict one they have not seen."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    examples = []
+    for d in range(60):
+        r = Restoration(substitutions=[], restored="", words=20)
+        swapped, zipf = bool(rng.random() < 0.5), float(rng.uniform(1, 7))
+        for i in range(20):
+            row = [0.0] * len(TOKEN_EVIDENCE)
+            row[TOKEN_EVIDENCE.index("zipf")] = zipf
+            r.token_evidence.append((10 * i, 10 * i + 5, *row))
+        examples.append((r, [(0, 1000)] if swapped else [], f"doc{d}"))
+    params, oof = fit_localizer(examples, max_iter=50)
+    y = np.concatenate([np.full(20, 1 if truth else 0) for _, truth, _ in examples])
+    in_sample = np.concatenate([TreeEnsemble(params["trees"]).probability(token_features(r)[1]) for r, _, _ in examples])
+    assert roc_auc_score(y, in_sample) > 0.95  # the shipped trees, fitted on everything, memorise ...
+    assert roc_auc_score(y, np.concatenate(oof)) < 0.75  # ... the out-of-fold ones cannot
 
 
 def test_fit_localizer_needs_both_classes():
@@ -152,3 +176,4 @@ def test_corrupt_localizer_file_is_a_pack_error(tmp_path, content):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(PackError, match="localizer"):
         Localizer.load(path)
+

@@ -251,7 +251,7 @@ def train():
 @train.command("detector")
 @click.option("--shared", type=click.Path(file_okay=False), default="../shared", show_default=True)
 @click.option("--pack", type=click.Path(), default=None, help="Pack to train for (default: the shipped pack).")
-@click.option("--docs", type=int, default=400, show_default=True, help="Documents per corpus (each clean + spun).")
+@click.option("--docs", type=int, default=600, show_default=True, help="Documents per corpus (each clean + spun).")
 @click.option("--seed", type=int, default=0, show_default=True)
 def train_detector_cmd(shared, pack, docs, seed):
     """Fit the word-level localiser and the calibrated spin detector on clean and simulated spun text

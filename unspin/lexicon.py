@@ -342,7 +342,7 @@ def _sqlite_cache(table_path: Path) -> Path:
     """Build (once) an indexed SQLite copy of the compressed table, keyed by its content hash."""
     digest = hashlib.sha256(table_path.read_bytes()).hexdigest()[:16]
     cache_root = Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin")) / "lexicon"
-    db = cache_root / f"{digest}.sqlite"
+    db = cache_root / f"{digest}.v2.sqlite"  # v2: with the curated_keys table
     if db.exists():
         return db
     cache_root.mkdir(parents=True, exist_ok=True)
@@ -355,6 +355,10 @@ def _sqlite_cache(table_path: Path) -> Path:
             con.executemany("INSERT INTO pairs VALUES (?,?,?,?,?)", (
                 (r[0], r[1], r[2], float(r[3]) if r[3] else None, int(r[4])) for r in rows if len(r) == 5))
         con.execute("CREATE INDEX pairs_spun ON pairs(spun)")
+        # the keys with a hand-made or observed pair, which are few: see Lexicon._add_sibling_swaps
+        con.execute("CREATE TABLE curated_keys (spun TEXT)")
+        con.execute("INSERT INTO curated_keys SELECT DISTINCT spun FROM pairs WHERE "
+                    + " OR ".join(f"evidence LIKE '%{layer}%'" for layer in CURATED))
         con.commit()
     except (OSError, EOFError, ValueError, IndexError, UnicodeDecodeError, zlib.error, sqlite3.Error) as e:
         con.close()
@@ -386,6 +390,7 @@ class Lexicon:
             try:
                 self._con = sqlite3.connect(db, check_same_thread=False)
                 self._keys = frozenset(k for (k,) in self._con.execute("SELECT DISTINCT spun FROM pairs"))
+                self._curated_keys = frozenset(k for (k,) in self._con.execute("SELECT spun FROM curated_keys"))
                 break
             except sqlite3.Error as e:
                 if attempt == 2:
@@ -452,7 +457,7 @@ class Lexicon:
         "stated" for said writes "states" for says. (Curated layers list the forms that were seen.)"""
         for lemma, tag in _lemmas_with_tag(spun) or ((spun, ""),):
             for form in (lemma, *_inflections(lemma)):
-                if form == spun:
+                if form == spun or form not in self._curated_keys:  # most forms have thesaurus pairs only
                     continue
                 for c in self._query(form):
                     if not c.curated or " " in c.original:

@@ -159,7 +159,8 @@ class TreeEnsemble:
         return self.baseline + self.value[node].sum(axis=0)
 
     def probability(self, X: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.decision(X)))
+        # clipped: a very sure tree sum would overflow exp (and the probability is 0 or 1 either way)
+        return 1.0 / (1.0 + np.exp(-np.clip(self.decision(X), -50.0, 50.0)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -229,39 +230,48 @@ class Localizer:
         return out
 
 
-def fit_localizer(examples, seed: int = 0, max_iter: int = 200) -> dict:
-    """Fit on ``examples`` = (Restoration, true swap spans, group) with 70% of the groups; choose the flagging
-    threshold on the other 30% (best token F1 over all their texts, clean ones included)."""
+def fit_localizer(examples, seed: int = 0, max_iter: int = 200, folds: int = 3) -> tuple[dict, list]:
+    """Fit on ``examples`` = (Restoration, true swap spans, group) by cross-fitting: the groups are dealt
+    into ``folds`` folds, each fold's words are scored by trees fitted on the other folds, the flagging
+    threshold is the best token F1 over all these out-of-fold probabilities (clean texts included), and the
+    trees that ship are then fitted on every group.
+
+    Returns the localiser's parameters and, per example, its out-of-fold word probabilities: a detector
+    trained on them sees the localiser as it behaves on text it was not fitted on."""
     from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def fit(X, y):
+        # depth is capped so that evaluating every tree in step stays cheap (see TreeEnsemble.decision)
+        return HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31, max_depth=8,
+                                              early_stopping=False, random_state=seed).fit(X, y)
 
     groups = sorted({g for *_, g in examples})
     random.Random(seed).shuffle(groups)
-    calib = set(groups[: int(0.3 * len(groups))])
-    parts = {True: ([], []), False: ([], [])}
-    for r, true_spans, g in examples:
+    fold_of = {g: k % folds for k, g in enumerate(groups)}
+    rows = []  # (example index, fold, X, y)
+    for k, (r, true_spans, g) in enumerate(examples):
         spans, X = token_features(r)
-        if not spans:
-            continue
-        y = [any(a < e and s < b for a, b in true_spans) for s, e in spans]
-        parts[g in calib][0].append(X)
-        parts[g in calib][1].append(np.asarray(y, dtype=int))
-    if not parts[False][0] or not parts[True][0]:
-        raise UnspinError("not enough training data to fit the localiser")
-    X_fit, y_fit = np.vstack(parts[False][0]), np.concatenate(parts[False][1])
-    X_cal, y_cal = np.vstack(parts[True][0]), np.concatenate(parts[True][1])
-    if len(set(y_fit)) < 2 or len(set(y_cal)) < 2:
+        y = np.asarray([any(a < e and s < b for a, b in true_spans) for s, e in spans], dtype=int)
+        rows.append((fold_of[g], X, y))
+    X_all = np.vstack([X for _, X, _ in rows]) if rows else np.zeros((0, len(FEATURES)))
+    y_all = np.concatenate([y for *_, y in rows]) if rows else np.zeros(0, dtype=int)
+    fold_all = np.concatenate([np.full(len(y), f) for f, _, y in rows]) if rows else np.zeros(0, dtype=int)
+    if len(groups) < folds or any(len(set(y_all[fold_all != f])) < 2 for f in range(folds)):
         raise UnspinError("not enough training data to fit the localiser (need swapped and kept words)")
-    # depth is capped so that evaluating every tree in step stays cheap (see TreeEnsemble.decision)
-    model = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31, max_depth=8,
-                                           early_stopping=False, random_state=seed).fit(X_fit, y_fit)
-    trees = export_trees(model)
-    p = TreeEnsemble(trees).probability(X_cal)
+    oof = np.zeros(len(y_all))
+    for f in range(folds):
+        held = fold_all == f
+        oof[held] = TreeEnsemble(export_trees(fit(X_all[~held], y_all[~held]))).probability(X_all[held])
     best = (0.0, 0.5)
     for thr in np.arange(0.2, 0.71, 0.025):
-        pred = p >= thr
-        tp = int((pred & (y_cal == 1)).sum())
-        f1 = 2 * tp / max(int(pred.sum()) + int(y_cal.sum()), 1)
+        pred = oof >= thr
+        tp = int((pred & (y_all == 1)).sum())
+        f1 = 2 * tp / max(int(pred.sum()) + int(y_all.sum()), 1)
         best = max(best, (f1, float(round(thr, 3))))
-    return {"features": list(FEATURES), "threshold": best[1], "trees": trees,
-            "calibration": {"tokens": int(len(y_cal)), "f1": round(best[0], 4)},
-            "fit_tokens": int(len(y_fit))}
+    trees = export_trees(fit(X_all, y_all))
+    bounds = np.cumsum([0, *(len(y) for *_, y in rows)])
+    oof_per_example = [oof[bounds[k] : bounds[k + 1]] for k in range(len(rows))]
+    params = {"features": list(FEATURES), "threshold": best[1], "trees": trees,
+              "calibration": {"tokens": int(len(y_all)), "f1": round(best[0], 4), "folds": folds},
+              "fit_tokens": int(len(y_all))}
+    return params, oof_per_example

@@ -74,12 +74,17 @@ def make_examples(shared: Path, checker, n_docs: int, split: str = "train", seed
         print(f"  {corpus}: {taken} documents", file=log)
 
 
-def feature_rows(examples, localizer=None) -> list[tuple[dict, int, str, str]]:
-    """(features, label, family, group) of decoded examples, with the localiser's word probabilities."""
+def feature_rows(examples, localizer=None, word_probabilities=None) -> list[tuple[dict, int, str, str]]:
+    """(features, label, family, group) of decoded examples, with word probabilities from the localiser,
+    or ``word_probabilities`` given per example (the localiser's out-of-fold probabilities in training)."""
     rows = []
-    for r, _, label, family, group in examples:
-        probs = localizer.probabilities(r)[1] if localizer is not None else None
-        rows.append((features(r, probs, localizer.threshold if localizer is not None else 0.5), label, family, group))
+    threshold = localizer.threshold if localizer is not None else 0.5
+    for k, (r, _, label, family, group) in enumerate(examples):
+        if word_probabilities is not None:
+            probs = word_probabilities[k]
+        else:
+            probs = localizer.probabilities(r)[1] if localizer is not None else None
+        rows.append((features(r, probs, threshold), label, family, group))
     return rows
 
 
@@ -120,7 +125,7 @@ def fit_detector(rows: list[tuple[dict, int, str, str]], seed: int = 0) -> dict:
     }
 
 
-def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 400, seed: int = 0, log=sys.stderr) -> dict:
+def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 600, seed: int = 0, log=sys.stderr) -> dict:
     """Train the localiser and the detector on the shared corpora and write ``localizer.json`` and
     ``detector.json`` into the pack (each atomically, manifest updated). Returns the detector's params with
     the localiser's summary under ``localizer``."""
@@ -134,11 +139,13 @@ def train_detector(shared: Path, pack_dir: Path | None, n_docs: int = 400, seed:
     print(f"decoding examples from {n_docs} documents per corpus ...", file=log)
     examples = list(make_examples(Path(shared), checker, n_docs, seed=seed, log=log))
     print("fitting the localiser ...", file=log)
-    loc_params = fit_localizer([(r, swaps, group) for r, swaps, _, _, group in examples], seed=seed)
+    loc_params, oof = fit_localizer([(r, swaps, group) for r, swaps, _, _, group in examples], seed=seed)
     loc_params["trained"] = time.strftime("%Y-%m-%d")
     localizer = Localizer(loc_params)
     print("fitting the detector ...", file=log)
-    params = fit_detector(feature_rows(examples, localizer), seed=seed)
+    # on the localiser's out-of-fold probabilities: in-sample ones would be overconfident, and the detector
+    # would learn to trust them more than it should on new text
+    params = fit_detector(feature_rows(examples, localizer, oof), seed=seed)
     params["trained"] = time.strftime("%Y-%m-%d")
     params["seconds"] = round(time.time() - t0, 1)
     params["families"] = {k: list(v) for k, v in FAMILIES.items()}
