@@ -207,10 +207,10 @@ def pack():
 @click.option("--corpus", "corpora", multiple=True,
               help="Corpus name in SHARED/corpora or a .jsonl.gz path (default: pressreleases, wikipedia-half).")
 @click.option("--order", type=int, default=4, show_default=True)
-@click.option("--prune", default="0,1,1,2", show_default=True, help="lmplz --prune thresholds per order.")
+@click.option("--prune", default="0,1,2,2", show_default=True, help="lmplz --prune thresholds per order.")
 @click.option("--min-zipf", type=float, default=3.0, show_default=True,
               help="Thesaurus originals must be at least this frequent (wordfreq Zipf scale).")
-@click.option("--max-per-spun", type=int, default=30, show_default=True,
+@click.option("--max-per-spun", type=int, default=60, show_default=True,
               help="Originals kept per spun word or phrase in the lexicon.")
 @click.option("--limit-docs", type=int, default=None, help="Use at most this many documents per corpus.")
 @click.option("--lexicon-only", is_flag=True, help="Rebuild the lexicon, keep the pack's LM.")

@@ -142,7 +142,7 @@ def train_kenlm(
     out_path: Path,
     *,
     order: int = 4,
-    prune: tuple[int, ...] = (0, 1, 1, 2),
+    prune: tuple[int, ...] = (0, 1, 2, 2),
     memory: str = "30%",
     limit_docs: int | None = None,
 ) -> dict:

@@ -127,12 +127,12 @@ def build_pack(
     *,
     corpora: list[str] | None = None,
     order: int = 4,
-    prune: tuple[int, ...] = (0, 1, 1, 2),
+    prune: tuple[int, ...] = (0, 1, 2, 2),
     min_zipf: float = 3.0,
     limit_docs: int | None = None,
     lexicon_only: bool = False,
     lm_only: bool = False,
-    max_per_spun: int = 30,
+    max_per_spun: int = 60,
 ) -> dict:
     """Build a pack into ``out`` from the data in ``shared`` (the ../shared folder). Atomic: the pack is
     assembled in a temporary folder beside ``out`` and renamed into place, so an interrupted build leaves
