@@ -248,7 +248,7 @@ def fit_localizer(examples, seed: int = 0, max_iter: int = 200, folds: int = 3) 
     groups = sorted({g for *_, g in examples})
     random.Random(seed).shuffle(groups)
     fold_of = {g: k % folds for k, g in enumerate(groups)}
-    rows = []  # (example index, fold, X, y)
+    rows = []  # (fold, X, y) per example
     for k, (r, true_spans, g) in enumerate(examples):
         spans, X = token_features(r)
         y = np.asarray([any(a < e and s < b for a, b in true_spans) for s, e in spans], dtype=int)
