@@ -486,33 +486,32 @@ def _base_form(word: str, pos: str = "") -> str:
     return word
 
 
-@functools.lru_cache(maxsize=50_000)
-def _lemmas_with_tag(word: str) -> tuple[tuple[str, str], ...]:
-    """(lemma, Penn tag) readings of an inflected word: "stated" -> (("state", "VBD"), ("state", "VBN"))."""
+@functools.lru_cache(maxsize=100_000)
+def _readings(word: str) -> tuple[tuple[str, str], ...]:
+    """Every (lemma, Penn tag) reading of ``word`` as a noun, verb, adjective or adverb (lemminflect), in
+    lemminflect's order: "stated" -> (("state", "VBD"), ("state", "VBN"))."""
     import lemminflect
 
     out = []
     for upos, lemmas in lemminflect.getAllLemmas(word).items():
         for lemma in lemmas:
             for tag, forms in lemminflect.getAllInflections(lemma, upos=upos).items():
-                if word in forms and tag not in ("VB", "VBP", "NN", "JJ", "RB") :
+                if word in forms:
                     out.append((lemma, tag))
     return tuple(dict.fromkeys(out))
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=50_000)
+def _lemmas_with_tag(word: str) -> tuple[tuple[str, str], ...]:
+    """(lemma, Penn tag) readings of an inflected word: "stated" -> (("state", "VBD"), ("state", "VBN"));
+    base-form readings (VB, VBP, NN, JJ, RB) are left out."""
+    return tuple(r for r in _readings(word) if r[1] not in ("VB", "VBP", "NN", "JJ", "RB"))
+
+
 def penn_tags(word: str) -> frozenset[str]:
     """Every Penn tag ``word`` can carry as a noun, verb, adjective or adverb (lemminflect): "stated" ->
     {VBD, VBN}; empty for function words. Spinners swap a word for one of the same part of speech and form."""
-    import lemminflect
-
-    tags = set()
-    for upos, lemmas in lemminflect.getAllLemmas(word).items():
-        for lemma in lemmas:
-            for tag, forms in lemminflect.getAllInflections(lemma, upos=upos).items():
-                if word in forms:
-                    tags.add(tag)
-    return frozenset(tags)
+    return frozenset(tag for _, tag in _readings(word))
 
 
 @functools.lru_cache(maxsize=200_000)
