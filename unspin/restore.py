@@ -52,6 +52,10 @@ class RestoreConfig:
     first_pass_beam: int = 2
     max_candidates: int = 20  # per spun key, the most likely originals
     rank_zipf_weight: float = 0.7  # originals in prose are common words: rank candidates by frequency too
+    # Ranking only (not the channel): per word an original has beyond the spun span. Spinners swap about one
+    # word for one or a phrase for a word ("the place" for where), rarely a word for a phrase, yet thesauri
+    # list many phrases ("got it over" for completed) that would crowd the single words out of the list.
+    rank_extra_word_cost: float = 2.5  # chosen on the train split: see BENCHMARKS.md
     extra_word_cost: float = 0.5  # per word the original has beyond the spun span (spinners swap ~1:1)
     # Spinners replace the natural word by a synonym, which is usually rarer ("stated" for said): a swap to a
     # more frequent original is likelier, by this much per Zipf unit.
@@ -270,7 +274,9 @@ class Restorer:
             if all(self._known(w) for w in words):
                 logw = (self.channel_logweight(c) - cfg.extra_word_cost * max(0, len(words) - n_spun)
                         + cfg.rarity_weight * max(0.0, _zipf(c.original) - spun_zipf))
-                scored.append((logw + cfg.rank_zipf_weight * _zipf(c.original), logw, words, c.evidence))
+                rank = (logw + cfg.rank_zipf_weight * _zipf(c.original)
+                        - cfg.rank_extra_word_cost * max(0, len(words) - n_spun))
+                scored.append((rank, logw, words, c.evidence))
         scored.sort(key=lambda x: -x[0])
         out = [(logw, words, ev) for _, logw, words, ev in scored[: cfg.max_candidates]]
         if len(self._cand_cache) > 200_000:
