@@ -117,3 +117,20 @@ def test_phrase_zipf_matches_wordfreq():
     for p in phrases:
         lx.zipf.cache_clear()
         assert lx.zipf(p) == zipf_frequency(p, "en"), p
+
+
+def test_direct_lemminflect_lookups_match_its_public_calls():
+    """all_lemmas / all_inflections read lemminflect's tables without its per-call deep copies; they must
+    give exactly what getAllLemmas / getAllInflections give, overrides and irregular forms included."""
+    import lemminflect
+
+    words = ["said", "say", "stated", "went", "go", "children", "child", "better", "good", "data", "media",
+             "lay", "lie", "lain", "best", "was", "be", "am", "cannot", "can", "runs", "run", "quickly",
+             "analyses", "axes", "geese", "themselves", "3-point", "ok", "news", "series", "fewer"]
+    for w in words:
+        assert lx.all_lemmas(w) == lemminflect.getAllLemmas(w), w
+        for upos in ("VERB", "NOUN", "ADJ", "ADV"):
+            assert lx.all_inflections(w, upos) == lemminflect.getAllInflections(w, upos=upos), (w, upos)
+            assert lx._lemmas_as(w, upos) == tuple(lemminflect.getAllLemmas(w, upos=upos).get(upos, ())), (w, upos)
+    assert lx.all_lemmas("stated")["VERB"] == ("state",)
+    assert "VBD" in lx.all_inflections("say", "VERB") and lx.all_inflections("say", "VERB")["VBD"] == ("said",)

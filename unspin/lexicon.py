@@ -473,12 +473,67 @@ class Lexicon:
                         cands[infl] = Candidate(infl, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
 
 
+def _lemminflect_tables():
+    """lemminflect's lemma and inflection tables with their overrides, read directly: its public
+    ``getAllLemmas`` / ``getAllInflections`` deep-copy the entry on every call, which was ~10% of a check's
+    time on new text. ``None`` if this lemminflect version keeps them elsewhere (the public calls are used)."""
+    try:
+        from lemminflect.core.Inflections import Inflections
+        from lemminflect.core.Lemmatizer import Lemmatizer
+
+        lem, infl = Lemmatizer(), Inflections()
+        return (lem._getLemmaDict(), lem._getOverridesDict(), infl._getInflDict(), infl._getOverridesDict())
+    except (ImportError, AttributeError):  # pragma: no cover - depends on the installed lemminflect
+        return None
+
+
+_TABLES: list = []
+
+
+def _tables():
+    if not _TABLES:
+        _TABLES.append(_lemminflect_tables())
+    return _TABLES[0]
+
+
+def _lower_values(d: dict) -> dict[str, tuple[str, ...]]:
+    # what lemminflect's public calls return for a lower-case word (its caps style "lower")
+    return {k: tuple(w.lower() for w in v) if isinstance(v, (list, tuple)) else v.lower() for k, v in d.items()}
+
+
+@functools.lru_cache(maxsize=200_000)
+def all_lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    """``lemminflect.getAllLemmas(word)`` ({upos: lemmas}) for a lower-case word, without the copy. Read only."""
+    t = _tables()
+    if t is None or word != word.lower():
+        import lemminflect
+
+        return lemminflect.getAllLemmas(word)
+    return _lower_values({**t[0].get(word, {}), **t[1].get(word, {})})
+
+
+_UPOS_TAGS = {"VERB": ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"), "NOUN": ("NN", "NNS", "NNP", "NNPS"),
+              "ADJ": ("JJ", "JJR", "JJS"), "ADV": ("RB", "RBR", "RBS")}  # lemminflect's uposToTags
+
+
+@functools.lru_cache(maxsize=200_000)
+def all_inflections(lemma: str, upos: str) -> dict[str, tuple[str, ...]]:
+    """``lemminflect.getAllInflections(lemma, upos=upos)`` ({Penn tag: forms}) for a lower-case lemma and
+    one of NOUN, VERB, ADJ, ADV, without the copy. Read only."""
+    t = _tables()
+    if t is None or lemma != lemma.lower() or upos not in _UPOS_TAGS:
+        import lemminflect
+
+        return lemminflect.getAllInflections(lemma, upos=upos)
+    tags = _UPOS_TAGS[upos]
+    forms = {**t[2].get(lemma, {}), **t[3].get(lemma, {})}
+    return _lower_values({k: v for k, v in forms.items() if k in tags})
+
+
 @functools.lru_cache(maxsize=50_000)
 def _base_form(word: str, pos: str = "") -> str:
     """The lemma of an inflected word, preferring the part of speech ``pos`` ("V", "N", "J"), or the word."""
-    import lemminflect
-
-    readings = lemminflect.getAllLemmas(word)
+    readings = all_lemmas(word)
     upos = {"V": "VERB", "N": "NOUN", "J": "ADJ"}.get(pos)
     for key in ([upos] if upos in readings else []) + list(readings):
         if readings[key]:
@@ -490,12 +545,10 @@ def _base_form(word: str, pos: str = "") -> str:
 def _readings(word: str) -> tuple[tuple[str, str], ...]:
     """Every (lemma, Penn tag) reading of ``word`` as a noun, verb, adjective or adverb (lemminflect), in
     lemminflect's order: "stated" -> (("state", "VBD"), ("state", "VBN"))."""
-    import lemminflect
-
     out = []
-    for upos, lemmas in lemminflect.getAllLemmas(word).items():
+    for upos, lemmas in all_lemmas(word).items():
         for lemma in lemmas:
-            for tag, forms in lemminflect.getAllInflections(lemma, upos=upos).items():
+            for tag, forms in all_inflections(lemma, upos).items():
                 if word in forms:
                     out.append((lemma, tag))
     return tuple(dict.fromkeys(out))
@@ -518,21 +571,17 @@ def penn_tags(word: str) -> frozenset[str]:
 def _lemmas_as(word: str, upos: str) -> tuple[str, ...]:
     """lemminflect's lemmas of ``word`` as part of speech ``upos``, cached: lemminflect deep-copies its
     tables on every call, which showed in profiles."""
-    import lemminflect
-
-    return tuple(lemminflect.getAllLemmas(word, upos=upos).get(upos, ()))
+    return tuple(all_lemmas(word).get(upos, ()))
 
 
 @functools.lru_cache(maxsize=100_000)
 def _inflections(word: str) -> tuple[str, ...]:
     """Inflected forms of a base-form word (past, participles, third person, plural, comparative)."""
-    import lemminflect
-
     forms = []
     for upos in ("VERB", "NOUN", "ADJ"):
         if word not in _lemmas_as(word, upos):
             continue
-        for tag, fs in lemminflect.getAllInflections(word, upos=upos).items():
+        for tag, fs in all_inflections(word, upos).items():
             if tag in ("VBD", "VBN", "VBG", "VBZ", "NNS", "JJR", "JJS"):
                 forms.extend(fs)
     return tuple(dict.fromkeys(f for f in forms if f != word))
@@ -542,8 +591,6 @@ def _inflections(word: str) -> tuple[str, ...]:
 def _inflect(phrase: str, tag: str) -> str | None:
     """Inflect the head of an original phrase (the first word of a verb phrase, the last of a noun phrase),
     only if the head can be of that part of speech: "state of being" is no verb, so no "stated of being"."""
-    import lemminflect
-
     words = phrase.split()
     if len(words) > 1 and not tag.startswith("V"):
         return None  # the head of a noun phrase is not reliably its last word ("people in general")
@@ -551,8 +598,16 @@ def _inflect(phrase: str, tag: str) -> str | None:
     upos = {"V": "VERB", "N": "NOUN", "J": "ADJ", "R": "ADV"}[tag[0]]
     if words[idx] not in _lemmas_as(words[idx], upos):
         return None
-    forms = lemminflect.getInflection(words[idx], tag=tag, inflect_oov=False)
+    forms = _inflection_of(words[idx], tag)
     if not forms:
         return None
     words[idx] = forms[0]
     return " ".join(words)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _inflection_of(word: str, tag: str) -> tuple[str, ...]:
+    """lemminflect's forms of ``word`` for a Penn tag, cached per word: many original phrases share a head."""
+    import lemminflect
+
+    return tuple(lemminflect.getInflection(word, tag=tag, inflect_oov=False))

@@ -64,6 +64,9 @@ class KenLMScorer:
 
     def extend(self, state, words) -> tuple[float, object]:
         """Score several words in a row (the decoder's hot loop: one Python call per lattice edge)."""
+        if len(words) == 1:  # most edges: one word, no loop
+            out = self._kenlm.State()
+            return self.model.BaseScore(state, words[0], out) * LN10, out
         new_state, score, total = self._kenlm.State, self.model.BaseScore, 0.0
         for w in words:
             out = new_state()
