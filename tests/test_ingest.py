@@ -260,6 +260,27 @@ def test_short_foreign_text_passes_and_check_can_be_disabled():
     assert ingest.from_text(FOREIGN["de"], check_language=False).text == FOREIGN["de"]
 
 
+@pytest.mark.parametrize("text,code", [
+    ("Das ist ein deutscher Text über die Wirtschaft und die Politik in Berlin, der sehr lang ist.", "de"),
+    ("Le gouvernement français a annoncé mardi une nouvelle réforme des retraites très contestée.", "fr"),
+])
+def test_short_foreign_sentence_rejected(text, code):
+    # 8-19 words: judged, but only on a very clear call
+    with pytest.raises(InputError) as exc:
+        ingest.from_text(text)
+    assert one_line(exc) == f"text appears to be {NAMES[code]} ({code}); only English is supported for now"
+
+
+@pytest.mark.parametrize("text", [
+    "Nick Madrigal injury: Mets utility infielder likely to miss entire 2025 season",
+    "Shohei Ohtani's 41st homer leads the Angels to a 2-1 win over the Astros",
+    "Kylian Mbappé scores twice as Paris Saint-Germain beat Olympique de Marseille",
+    "Bundesliga: Bayern München draw 1-1 with Borussia Dortmund at the Allianz Arena",
+])
+def test_short_english_headlines_accepted(text):
+    ingest.check_english(text)  # does not raise
+
+
 def test_language_check_samples_only_the_start():
     # A long English text with a foreign tail is judged on its start (and not slowly on the whole).
     text = (NEWS + " ") * 30 + FOREIGN["de"] * 200
