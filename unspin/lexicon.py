@@ -32,9 +32,10 @@ import re
 import sqlite3
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from .document import lm_tokens
 from .errors import PackError
@@ -496,13 +497,15 @@ def _tables():
     return _TABLES[0]
 
 
-def _lower_values(d: dict) -> dict[str, tuple[str, ...]]:
-    # what lemminflect's public calls return for a lower-case word (its caps style "lower")
-    return {k: tuple(w.lower() for w in v) if isinstance(v, (list, tuple)) else v.lower() for k, v in d.items()}
+def _lower_values(d: dict) -> Mapping[str, tuple[str, ...]]:
+    # what lemminflect's public calls return for a lower-case word (its caps style "lower"); read-only,
+    # since the result is cached and shared
+    return MappingProxyType(
+        {k: tuple(w.lower() for w in v) if isinstance(v, (list, tuple)) else v.lower() for k, v in d.items()})
 
 
 @functools.lru_cache(maxsize=200_000)
-def all_lemmas(word: str) -> dict[str, tuple[str, ...]]:
+def all_lemmas(word: str) -> Mapping[str, tuple[str, ...]]:
     """``lemminflect.getAllLemmas(word)`` ({upos: lemmas}) for a lower-case word, without the copy. Read only."""
     t = _tables()
     if t is None or word != word.lower():
@@ -517,7 +520,7 @@ _UPOS_TAGS = {"VERB": ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"), "NOUN": (
 
 
 @functools.lru_cache(maxsize=200_000)
-def all_inflections(lemma: str, upos: str) -> dict[str, tuple[str, ...]]:
+def all_inflections(lemma: str, upos: str) -> Mapping[str, tuple[str, ...]]:
     """``lemminflect.getAllInflections(lemma, upos=upos)`` ({Penn tag: forms}) for a lower-case lemma and
     one of NOUN, VERB, ADJ, ADV, without the copy. Read only."""
     t = _tables()
