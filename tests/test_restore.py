@@ -47,3 +47,31 @@ def test_helpers():
     assert apply_substitutions("the patch is", subs) == "the region is"
     doc = Document("One sentence. Another one here!\nA new line")
     assert len(sentences(doc.tokens(), doc.text)) == 3
+
+
+def test_candidate_ranking_keeps_single_words_ahead_of_longer_phrases(tmp_path, monkeypatch):
+    """Thesauri list many phrases for one word; with a short candidate list they must not crowd out the
+    single-word originals a spinner swaps one for one (rank_extra_word_cost, ranking only)."""
+    import dataclasses
+
+    from conftest import write_arpa
+    from unspin import lexicon as lx
+    from unspin.lm import KenLMScorer
+    from unspin.restore import RestoreConfig, Restorer
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    phrases = ["got through", "made it", "got done", "did it", "got over"]
+    arpa = write_arpa(["they finished the work .", *[f"they {p} ." for p in phrases]], tmp_path / "lm.arpa")
+    # as in Moby: "finished" is listed under many headwords (a large fan-out), each phrase under few
+    quads = [("completed", "finished", 259.0, "moby"), *[("completed", o, 3.0, "moby") for o in phrases]]
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, table)
+    base = RestoreConfig(max_candidates=3, sim_default=0.5)
+    ranked = Restorer(lx.Lexicon(table), KenLMScorer(arpa), base)
+    assert ("finished",) in [w for _, w, _ in ranked._candidates("completed")]
+    # the same list without the ranking cost: the frequent phrases take every place
+    plain = Restorer(lx.Lexicon(table), KenLMScorer(arpa), dataclasses.replace(base, rank_extra_word_cost=0.0))
+    assert ("finished",) not in [w for _, w, _ in plain._candidates("completed")]
+    # ranking only: the channel weight of a candidate is the same either way
+    weight = {w: lw for lw, w, _ in ranked._candidates("completed")}
+    assert all(weight[w] == lw for lw, w, _ in plain._candidates("completed") if w in weight)
