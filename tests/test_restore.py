@@ -41,6 +41,10 @@ def test_helpers():
     assert detokenize(["did", "n't", "say", "it", "."]) == "didn't say it."
     assert match_case("where", "The place") == "Where"
     assert match_case("where", "THE PLACE") == "WHERE"
+    assert match_case("mvp", "Most Valuable Player") == "MVP"  # initials: an abbreviation written out
+    assert match_case("mvp", "most valuable player") == "MVP"
+    # a common word that happens to be the initials stays a word (the WordNet spinner's "it" -> "information technology")
+    assert match_case("it", "information technology") == "it"
     from unspin.document import Substitution
 
     subs = [Substitution(4, 9, "patch", "region", 0.9)]

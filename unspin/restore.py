@@ -186,6 +186,10 @@ def detokenize(words: list[str] | tuple[str, ...]) -> str:
 
 
 def match_case(original: str, spun: str) -> str:
+    words = spun.split()
+    if (len(words) > 1 and original.isalpha() and original == "".join(w[0] for w in words).lower()
+            and _zipf(original) < 5.5):  # not a common word: "information technology" for it stays "it"
+        return original.upper()  # an abbreviation written out ("most valuable player" for MVP)
     if len(spun) > 1 and spun.isupper() and any(c.isalpha() for c in spun):
         return original.upper()
     if spun[:1].isupper():
