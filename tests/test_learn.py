@@ -19,7 +19,8 @@ from conftest import write_arpa
 
 DATA = Path(__file__).parent / "data" / "learn"
 PAIRS = DATA / "pairs.jsonl"
-REAL = Path("/work/shared/data/real-dev")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project
+REAL = SHARED / "data" / "real-dev"
 
 
 def _pairs():
@@ -269,3 +270,33 @@ def test_alignment_recovers_a_simulated_spinners_swaps():
     assert found and all(any(s < sw.end and sw.start < e for s, e in truth) for sw in found)  # precision 1
     recovered = [t for t in truth if any(t[0] < sw.end and sw.start < t[1] for sw in found)]
     assert len(recovered) >= 0.8 * len(truth)
+
+
+@pytest.mark.skipif(not (REAL / "pairs.jsonl").exists(), reason="shared real-dev data not available")
+def test_bench_without_learning_holds_out_every_observed_page(monkeypatch):
+    """`unspin bench` reports the real pages twice: without the page's own observed swaps (learnt from the
+    other pages), and without any observed swaps (nothing learnt), which shows what learning adds."""
+    import types
+
+    import unspin.api
+    from unspin import bench
+
+    tags = bench.observed_tags(SHARED)
+    assert {"observed:ohtani-41st-homer", "observed:heat-celtics-game7-accuratenewsinfo"} <= set(tags)
+    seen = []
+
+    class FakeChecker:
+        def __init__(self, pack=None, config=None, exclude_evidence=(), neural=False):
+            seen.append(list(exclude_evidence))
+
+        def check(self, text, name=""):
+            return types.SimpleNamespace(restored=text, words=len(text.split()), text=text, flagged=[],
+                                         substitutions=[], spin_probability=1.0)
+
+    monkeypatch.setattr(unspin.api, "Checker", FakeChecker)
+    learned = bench.bench_real_pairs(SHARED, "test")
+    assert learned["learned"] and all(len(ex) == 1 and ex[0].startswith("observed:") for ex in seen)
+    seen.clear()
+    unlearned = bench.bench_real_pairs(SHARED, "test", learned=False)
+    assert not unlearned["learned"] and seen and all(set(tags) <= set(ex) for ex in seen)
+    assert unlearned["total"]["recovered"] == 0  # the fake restores nothing: the scoring still runs

@@ -57,9 +57,24 @@ def _speed(words: int, seconds: float) -> dict:
     return {"words": words, "seconds": round(seconds, 2), "words_per_second": round(words / max(seconds, 1e-9), 1)}
 
 
-def bench_real_pairs(shared: Path, split: str, pack=None, config=None, neural=False) -> dict:
+def observed_tags(shared: Path) -> list[str]:
+    """The lexicon layers of the swaps observed on real pages (``observed:<page id>``), as the shipped pack
+    learnt them from ``data/real-dev``."""
+    import csv
+
+    real = shared / "data" / "real-dev"
+    ids = {json.loads(l)["id"] for l in open(real / "pairs.jsonl", encoding="utf-8") if l.strip()}
+    with open(real / "substitutions.tsv", encoding="utf-8") as f:
+        ids |= {row["example_pair_id"] for row in csv.DictReader(f, delimiter="\t") if row.get("example_pair_id")}
+    return sorted(f"observed:{i}" for i in ids)
+
+
+def bench_real_pairs(shared: Path, split: str, pack=None, config=None, neural=False, learned: bool = True) -> dict:
     """Restoration of the real spun pages of a split; ``neural``: with the neural reranker (True or a
-    NeuralReranker to share one loaded model). Words/s counts the check alone, pack already loaded."""
+    NeuralReranker to share one loaded model). Words/s counts the check alone, pack already loaded.
+
+    Each page is checked without the swaps observed on it; ``learned=False`` also leaves out those observed
+    on every other real page: what learning from other pages of the spinner adds (issue 4)."""
     from .api import Checker
 
     from .evaluate import localisation_scores
@@ -67,8 +82,9 @@ def bench_real_pairs(shared: Path, split: str, pack=None, config=None, neural=Fa
 
     results, words, seconds = [], 0, 0.0
     flagged, restored = [], []  # localisation against the swaps found by aligning page and original
+    others = [] if learned else observed_tags(shared)
     for p in _pairs(shared, split):
-        checker = Checker(pack, config=config, exclude_evidence=[f"observed:{p['id']}"], neural=neural)
+        checker = Checker(pack, config=config, exclude_evidence=[f"observed:{p['id']}", *others], neural=neural)
         t0 = time.perf_counter()
         report = checker.check(p["spun_text"], name=p["id"])
         seconds += time.perf_counter() - t0
@@ -80,7 +96,7 @@ def bench_real_pairs(shared: Path, split: str, pack=None, config=None, neural=Fa
         truth = [(w.start, w.end) for w in align_pair(report.text, p["original_text"])]
         flagged.append(localisation_scores(report.text, truth, [(f.start, f.end) for f in report.flagged]))
         restored.append(localisation_scores(report.text, truth, [(x.start, x.end) for x in report.substitutions]))
-    return {"split": split, "neural": bool(neural), "pages": [_round(r) for r in results],
+    return {"split": split, "neural": bool(neural), "learned": learned, "pages": [_round(r) for r in results],
             "total": _round(aggregate(results)), "speed": _speed(words, seconds),
             "localisation": {"flagged": _round(aggregate(flagged)), "restored": _round(aggregate(restored))}}
 
@@ -231,6 +247,7 @@ def run(shared: Path, what: list[str], split: str, n_docs: int, pack=None,
         reranker = NeuralReranker()  # one loaded model for every run
     if "real" in what:
         out["real_pairs"] = bench_real_pairs(shared, split, pack)
+        out["real_pairs_unlearned"] = bench_real_pairs(shared, split, pack, learned=False)
         if reranker:
             out["real_pairs_neural"] = bench_real_pairs(shared, split, pack, neural=reranker)
     if "simulated" in what:

@@ -366,9 +366,10 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
     console.print(f"unspin bench: {res['date']}, {res['machine']}, split={split}")
     t = Table("set", "decoder", "docs", "destroyed", "recovered", "recovery", "broken", "break rate", "words/s")
     rows = []
-    for key in ("real_pairs", "real_pairs_neural"):
+    for key, name in (("real_pairs_unlearned", "real spun pairs, nothing learnt"),
+                      ("real_pairs", "real spun pairs"), ("real_pairs_neural", "real spun pairs")):
         if key in res:
-            rows.append(("real spun pairs", res[key]))
+            rows.append((name, res[key]))
     for sim in res.get("simulated", []):
         rows.append((f"{sim['spinner']} spinner, rate {sim['rate']}", sim))
     for name, r in rows:
