@@ -474,7 +474,8 @@ class Lexicon:
                         cands[infl] = Candidate(infl, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
 
 
-def _lemminflect_tables():
+@functools.lru_cache(maxsize=1)
+def _tables():
     """lemminflect's lemma and inflection tables with their overrides, read directly: its public
     ``getAllLemmas`` / ``getAllInflections`` deep-copy the entry on every call, which was ~10% of a check's
     time on new text. ``None`` if this lemminflect version keeps them elsewhere (the public calls are used)."""
@@ -486,15 +487,6 @@ def _lemminflect_tables():
         return (lem._getLemmaDict(), lem._getOverridesDict(), infl._getInflDict(), infl._getOverridesDict())
     except (ImportError, AttributeError):  # pragma: no cover - depends on the installed lemminflect
         return None
-
-
-_TABLES: list = []
-
-
-def _tables():
-    if not _TABLES:
-        _TABLES.append(_lemminflect_tables())
-    return _TABLES[0]
 
 
 def _lower_values(d: dict) -> Mapping[str, tuple[str, ...]]:
