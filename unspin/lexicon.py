@@ -503,7 +503,7 @@ def all_lemmas(word: str) -> Mapping[str, tuple[str, ...]]:
     if t is None or word != word.lower():
         import lemminflect
 
-        return lemminflect.getAllLemmas(word)
+        return MappingProxyType(lemminflect.getAllLemmas(word))
     return _lower_values({**t[0].get(word, {}), **t[1].get(word, {})})
 
 
@@ -519,7 +519,7 @@ def all_inflections(lemma: str, upos: str) -> Mapping[str, tuple[str, ...]]:
     if t is None or lemma != lemma.lower() or upos not in _UPOS_TAGS:
         import lemminflect
 
-        return lemminflect.getAllInflections(lemma, upos=upos)
+        return MappingProxyType(lemminflect.getAllInflections(lemma, upos=upos))
     tags = _UPOS_TAGS[upos]
     forms = {**t[2].get(lemma, {}), **t[3].get(lemma, {})}
     return _lower_values({k: v for k, v in forms.items() if k in tags})

@@ -276,10 +276,10 @@ class Restorer:
             words = tuple(c.original.split())
             # An original the LM has never seen cannot be scored fairly (and is rarely right).
             if all(self._known(w) for w in words):
-                logw = (self.channel_logweight(c) - cfg.extra_word_cost * max(0, len(words) - n_spun)
-                        + cfg.rarity_weight * max(0.0, _zipf(c.original) - spun_zipf))
-                rank = (logw + cfg.rank_zipf_weight * _zipf(c.original)
-                        - cfg.rank_extra_word_cost * max(0, len(words) - n_spun))
+                extra, z = max(0, len(words) - n_spun), _zipf(c.original)
+                logw = (self.channel_logweight(c) - cfg.extra_word_cost * extra
+                        + cfg.rarity_weight * max(0.0, z - spun_zipf))
+                rank = logw + cfg.rank_zipf_weight * z - cfg.rank_extra_word_cost * extra
                 scored.append((rank, logw, words, c.evidence))
         scored.sort(key=lambda x: -x[0])
         out = [(logw, words, ev) for _, logw, words, ev in scored[: cfg.max_candidates]]
