@@ -79,3 +79,66 @@ def test_candidate_ranking_keeps_single_words_ahead_of_longer_phrases(tmp_path, 
     # ranking only: the channel weight of a candidate is the same either way
     weight = {w: lw for lw, w, _ in ranked._candidates("completed")}
     assert all(weight[w] == lw for lw, w, _ in plain._candidates("completed") if w in weight)
+
+
+def test_one_dictionary_per_document(restorer):
+    """A spun word restored confidently in one place is weighed again, for the same original, where it
+    recurs unrestored; nothing else moves, and the offsets still point at the input."""
+    import dataclasses
+
+    doc = Document("Officials stated the battle finished. Journalists stated the region was quiet.")
+    full = restorer.restore(doc)
+    first = [s for s in full.substitutions if s.spun == "stated"][0]
+    assert first.confidence >= restorer.config.consistency_min_confidence
+    # as if the decoder had missed the second "stated" (and everything else)
+    missed = dataclasses.replace(full, substitutions=[first])
+    r = restorer.restore_consistent(doc, missed)
+    assert [(s.spun, s.original) for s in r.substitutions] == [("stated", "said"), ("stated", "said")]
+    second = r.substitutions[1]
+    assert doc.text[second.start : second.end] == "stated" and second.start > first.start
+    assert r.restored == "Officials said the battle finished. Journalists said the region was quiet."
+    # a word restored with too little confidence does not spread
+    unsure = dataclasses.replace(first, confidence=0.6)
+    assert restorer.restore_consistent(doc, dataclasses.replace(full, substitutions=[unsure])).substitutions == [unsure]
+    # switched off: the previous decoding comes back as it was
+    off = type(restorer)(restorer.lexicon, restorer.scorer,
+                         dataclasses.replace(restorer.config, consistency_prior=0.0))
+    assert off.restore_consistent(doc, missed) is missed
+
+
+def test_consistency_leaves_a_recurring_word_that_reads_right(restorer):
+    """The language model still decides: "the battle was long" reads right, so a confident battle -> war
+    elsewhere does not change it."""
+    import dataclasses
+
+    doc = Document("The battle finished last year. The battle was long.")
+    full = restorer.restore(doc)
+    first = [s for s in full.substitutions if s.spun.lower() == "battle"]
+    assert first and first[0].start == 4 and first[0].original == "war"
+    r = restorer.restore_consistent(doc, dataclasses.replace(full, substitutions=first[:1]))
+    assert r.restored.endswith("The battle was long.")
+
+
+def test_small_digits_are_weighed_only_in_the_second_decoding(tmp_path, monkeypatch):
+    """Some spinners write small numbers as digits; digits are changeable only in the decoding that has
+    the localiser's per-word priors (a text already judged spun), never in the first."""
+    import dataclasses
+
+    from conftest import write_arpa
+    from unspin import lexicon as lx
+    from unspin.lm import KenLMScorer
+    from unspin.restore import RestoreConfig, Restorer
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    arpa = write_arpa(["he allowed four hits .", "he struck out five .", "it was 2020 ."] * 3, tmp_path / "lm.arpa")
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(lx.number_pairs(), table)
+    cfg = RestoreConfig(adapt_prior=False, sim_default=0.9)
+    restorer = Restorer(lx.Lexicon(table), KenLMScorer(arpa), cfg)
+    doc = Document("He allowed 4 hits.")
+    assert restorer.restore(doc).restored == "He allowed 4 hits."  # first decoding: digits stay
+    second = restorer.restore(doc, word_priors={})
+    assert second.restored == "He allowed four hits."
+    assert [(s.spun, s.original) for s in second.substitutions] == [("4", "four")]
+    off = Restorer(restorer.lexicon, restorer.scorer, dataclasses.replace(cfg, digit_prior=0.0))
+    assert off.restore(doc, word_priors={}).restored == "He allowed 4 hits."
