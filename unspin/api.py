@@ -107,7 +107,8 @@ class Checker:
                 restorer = self.restorer
             # the localiser's judgement of each word lets the neural model propose originals the lexicon lacks
             suspects = {span: float(q) for span, q in zip(spans, probs)} if rerank and probs is not None else None
-            r2 = restorer.restore(doc, suspects=suspects, word_priors=word_priors, evidence=False)
+            r2 = restorer.restore(doc, suspects=suspects, word_priors=word_priors, evidence=False,
+                                  digits=verdict != "not spun")
             if verdict != "not spun":
                 r2 = restorer.restore_consistent(doc, r2)
             subs, restored = r2.substitutions, r2.restored

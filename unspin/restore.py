@@ -369,7 +369,7 @@ class Restorer:
         return [math.exp(x - m) / z for x in scores]
 
     def restore(self, doc: Document, suspects: dict | None = None, word_priors: dict | None = None,
-                evidence: bool = True) -> Restoration:
+                evidence: bool = True, digits: bool | None = None) -> Restoration:
         """Decode ``doc``. With ``adapt_prior``, decode twice: the first pass estimates how densely this
         document is spun, the second decodes with a swap prior fitted to that (empirical Bayes). A clean
         text then gets a smaller prior than the default (fewer false alarms) and a heavily spun one a larger
@@ -378,27 +378,31 @@ class Restorer:
         ``suspects``: {(start, end): probability} of words a localiser judged swapped, for the reranker's
         proposals (only with a reranker). ``word_priors``: {(start, end): swap prior} replacing the
         ordinary prior of those words, decoded in one pass. ``evidence``: False skips the per-word evidence
-        (a second decoding whose words were already judged)."""
+        (a second decoding whose words were already judged). ``digits``: whether lone digits 1-9 may
+        be restored to words (``digit_prior``) in the final pass; by default only with ``word_priors``
+        (a text already judged spun)."""
         cfg = self.config
         tokens = doc.tokens()
         sents = sentences(tokens, doc.text)
         if word_priors is not None:  # a per-word prior is known: one pass with it
             return self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, word_priors=word_priors,
-                              evidence=evidence)
+                              evidence=evidence, digits=digits is not False)
         adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
         # the first pass only estimates a density when a second follows: a narrower beam is enough
         result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam, final=not adapt,
-                            suspects=suspects, evidence=evidence)
+                            suspects=suspects, evidence=evidence, digits=bool(digits) and not adapt)
         if adapt and result.eligible_words >= cfg.adapt_min_words:
             swapped = sum(c >= 0.5 for c in result.swap_confidences)
             density = swapped / result.eligible_words / cfg.first_pass_recall
             scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
             first_pass_swaps = swapped / result.eligible_words
-            result = self._pass(doc.text, tokens, sents, scale, cfg.beam, suspects=suspects, evidence=evidence)
+            result = self._pass(doc.text, tokens, sents, scale, cfg.beam, suspects=suspects, evidence=evidence,
+                                digits=bool(digits))
             result.prior_scale = scale
             result.first_pass_swaps = first_pass_swaps
         elif adapt:  # too few changeable words to fit a prior: decode once more, fully, with the default
-            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, evidence=evidence)
+            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, evidence=evidence,
+                                digits=bool(digits))
         return result
 
     def restore_consistent(self, doc: Document, previous: Restoration) -> Restoration:
@@ -483,7 +487,7 @@ class Restorer:
 
     def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
               beam: int, final: bool = True, suspects: dict | None = None,
-              word_priors: dict | None = None, evidence: bool = True) -> Restoration:
+              word_priors: dict | None = None, evidence: bool = True, digits: bool = False) -> Restoration:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
@@ -497,7 +501,9 @@ class Restorer:
                     q = word_priors.get((tokens[i].start, tokens[i].end))
                     if q is not None and priors[i - a] == ordinary:
                         priors[i - a] = min(cfg.word_prior_cap, max(cfg.word_prior_floor, q))
-                    elif cfg.digit_prior > 0 and tokens[i].norm in _DIGITS and not _line_is_caps(lines, tokens[i].start):
+            if digits and cfg.digit_prior > 0 and not _line_is_caps(lines, tokens[a].start):
+                for i in range(a, b):
+                    if tokens[i].norm in _DIGITS:
                         priors[i - a] = cfg.digit_prior
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
