@@ -146,7 +146,7 @@ def test_karabakh_flagged_words_cover_the_substitutions_and_more(karabakh_report
     covered = [any(f.start <= s.start and s.end <= f.end for f in flagged) for s in r.substitutions]
     assert sum(covered) >= 0.8 * len(covered)
     unrestored = [f.text.lower() for f in flagged if f.original is None]
-    assert "patch" in unrestored
+    assert any("patch" in u.split() for u in unrestored)
     assert len(unrestored) >= 10
 
 

@@ -58,3 +58,47 @@ def test_pack_build_end_to_end(tmp_path, monkeypatch):
     load_pack(out)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pack-")]
     shutil.rmtree(out)
+
+
+def test_names_inside_a_sentence_are_one_word_for_the_lm(tmp_path):
+    """A capitalised word inside a sentence that is rare in English (a name) is written as NAME_TOKEN, so
+    the model learns "<name> said"; common capitalised words, and any word starting a sentence or a quote,
+    keep their own form."""
+    from unspin.document import NAME_TOKEN, lm_forms, tokenize
+
+    assert lm_forms(tokenize("Manager Phil Nevin said Ohtani will return to Houston.")) == [
+        "manager", "phil", NAME_TOKEN, "said", NAME_TOKEN, "will", "return", "to", "houston", "."]
+    assert lm_forms(tokenize('Nevin said: "Ohtani is back."'))[:1] == ["nevin"]  # sentence start
+    assert lm_forms(tokenize('He said: "Ohtani is back."'))[4] == "ohtani"  # a quoted sentence starts
+    assert lm_forms(tokenize("the ohtani deal"))[1] == "ohtani"  # not capitalised: a word like any other
+    path = _corpus(tmp_path, ["Manager Phil Nevin said Ohtani will return."])
+    with open(tmp_path / "a.txt", "w", encoding="utf-8") as f:
+        write_lm_text(read_corpus(path), f)
+    with open(tmp_path / "b.txt", "w", encoding="utf-8") as f:
+        write_lm_text(read_corpus(path), f, names=False)
+    assert (tmp_path / "a.txt").read_text().split() == ["manager", "phil", NAME_TOKEN, "said", NAME_TOKEN, "will",
+                                                        "return", "."]
+    assert NAME_TOKEN not in (tmp_path / "b.txt").read_text()
+
+
+def test_decoder_queries_names_as_the_lm_was_trained(tmp_path, monkeypatch):
+    """The decoder writes names as NAME_TOKEN only for a language model that knows that word (packs built
+    before name classes are queried as before)."""
+    from conftest import write_arpa
+    from unspin.document import NAME_TOKEN, Document
+    from unspin.lexicon import Lexicon, build_table
+    from unspin.lm import KenLMScorer
+    from unspin.restore import Restorer, sentences as doc_sentences
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    table = tmp_path / "lexicon.tsv.gz"
+    build_table([("stated", "said", 0.0, "observed:x")], table)
+    doc = Document("Officials told Nevin the news.")
+    tokens = doc.tokens()
+    sents = doc_sentences(tokens, doc.text)
+    with_names = Restorer(Lexicon(table), KenLMScorer(write_arpa([f"officials told {NAME_TOKEN} the news ."],
+                                                                 tmp_path / "a.arpa")))
+    assert with_names.lm_words(tokens, sents)[2] == NAME_TOKEN
+    assert with_names.sentence_lm_words(tokens, 0, len(tokens))[2] == NAME_TOKEN
+    plain = Restorer(Lexicon(table), KenLMScorer(write_arpa(["officials told nevin the news ."], tmp_path / "b.arpa")))
+    assert plain.lm_words(tokens, sents)[2] == "nevin"

@@ -6,6 +6,7 @@ page, the extracted main text), so every finding can be highlighted in what the 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -55,6 +56,28 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
         Token(text[m.start() : m.end()], m.start() + offset, m.end() + offset, m.group().lower())
         for m in TOKEN_RE.finditer(folded)
     ]
+
+
+# A capitalised word inside a sentence that is rare in English is almost always a name (Nevin, Ohtani). The
+# language model sees all of them as one word, so it learns what follows and precedes names ("<name> said")
+# instead of knowing nothing around each name it has never seen; the decoder queries it the same way.
+NAME_TOKEN = "<name>"
+NAME_MAX_ZIPF = 3.0  # wordfreq Zipf below which a capitalised word inside a sentence counts as a name
+_OPENERS = frozenset({'"', "(", ":"})  # a capital after these may start a quoted or listed sentence
+
+
+@functools.lru_cache(maxsize=500_000)
+def _rare_word(norm: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return norm[:1].isalpha() and zipf_frequency(norm, "en") < NAME_MAX_ZIPF
+
+
+def lm_forms(tokens: list[Token]) -> list[str]:
+    """The words the language model sees for the tokens of one sentence (the first starts it): the
+    lower-cased token, or NAME_TOKEN for a name inside the sentence."""
+    return [NAME_TOKEN if i and t.text[:1].isupper() and tokens[i - 1].norm not in _OPENERS and _rare_word(t.norm)
+            else t.norm for i, t in enumerate(tokens)]
 
 
 def lm_tokens(text: str) -> list[str]:

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .document import lm_tokens
+from .document import lm_forms, lm_tokens, tokenize
 from .errors import UnspinError
 
 KENLM_SDIST = "kenlm-ex==0.2.1"
@@ -124,12 +124,13 @@ def sentences(text: str) -> Iterator[str]:
             yield from (s for s in _SENTENCE_END.split(para) if s.strip())
 
 
-def write_lm_text(texts: Iterable[str], out) -> int:
-    """Write one tokenised, lower-cased sentence per line, as the decoder will query the LM."""
+def write_lm_text(texts: Iterable[str], out, names: bool = True) -> int:
+    """Write one tokenised, lower-cased sentence per line, as the decoder will query the LM; with ``names``,
+    names inside a sentence written as NAME_TOKEN (see :func:`unspin.document.lm_forms`)."""
     n = 0
     for text in texts:
         for sent in sentences(text):
-            toks = lm_tokens(sent)
+            toks = lm_forms(tokenize(sent)) if names else lm_tokens(sent)
             if len(toks) >= 3:
                 out.write(" ".join(toks))
                 out.write("\n")
@@ -145,6 +146,7 @@ def train_kenlm(
     prune: tuple[int, ...] = (0, 1, 2, 2),
     memory: str = "30%",
     limit_docs: int | None = None,
+    names: bool = True,
 ) -> dict:
     """Train an order-``order`` KenLM model on ``corpora``; write a quantised trie binary atomically."""
     tools = kenlm_tools()
@@ -155,7 +157,7 @@ def train_kenlm(
         tokens = 0
         with open(text_path, "w", encoding="utf-8") as out:
             for corpus in corpora:
-                tokens += write_lm_text(read_corpus(corpus, limit_docs, split="lm"), out)
+                tokens += write_lm_text(read_corpus(corpus, limit_docs, split="lm"), out, names=names)
         if tokens == 0:
             raise UnspinError("the corpora gave no sentences to train the language model on")
         arpa = work / "lm.arpa"
@@ -166,6 +168,6 @@ def train_kenlm(
         _run([str(tools / "build_binary"), "-i", "-q", "8", "-b", "8", "-a", "22", "trie", str(arpa), str(tmp_bin)],
              log)
         os.replace(tmp_bin, out_path)
-        return {"order": order, "prune": list(prune[:order]), "training_tokens": tokens}
+        return {"order": order, "prune": list(prune[:order]), "training_tokens": tokens, "name_class": names}
     finally:
         shutil.rmtree(work, ignore_errors=True)

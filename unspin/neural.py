@@ -324,13 +324,14 @@ class NeuralReranker:
         cfg, lm, lmw = self.config, restorer.scorer, restorer.config.lm_weight
         judged: dict[tuple[int, int], float] = {}
         path = list(path)
+        forms = restorer.sentence_lm_words(tokens, a, b)  # the words the n-gram LM sees (names as one)
         k = 0
         st, st_at = lm.begin(), 0  # n-gram state after path[:st_at]; edges before k no longer change
         while k < len(path):
             e = path[k]
             s = e.start
             ends = {p.end: n for n, p in enumerate(path) if p.end > s}
-            keep = _Edge(s, e.end, tuple(t.norm for t in tokens[s : e.end]),
+            keep = _Edge(s, e.end, tuple(forms[s - a : e.end - a]),
                          sum(math.log1p(-p) if p < 1 else -50.0 for p in priors[s - a : e.end - a]))
             alts = [keep] + [x for x in edges[s - a] if not x.is_keep and x.end in ends]
             n_lexicon = len(alts)
@@ -394,7 +395,7 @@ class NeuralReranker:
             p_keep = probs[order.index(0)]
             if win is keep or 1.0 - p_keep < restorer.config.min_confidence:
                 # keeping the spun words: one keep edge per token, as the decoder writes them
-                new = [_Edge(i, i + 1, (tokens[i].norm,), 0.0) for i in range(s, e.end)]
+                new = [_Edge(i, i + 1, (forms[i - a],), 0.0) for i in range(s, e.end)]
                 path[k : k + 1] = new
                 k += len(new)
                 continue

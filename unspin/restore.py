@@ -25,7 +25,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .document import Document, Substitution, Token, tokenize as _tokenize
+from .document import NAME_TOKEN, Document, Substitution, Token, lm_forms, tokenize as _tokenize
 from .lexicon import RISK_MARKERS, Lexicon, has_layer, zipf as _zipf
 from .lm import Scorer
 
@@ -223,6 +223,21 @@ class Restorer:
         self.reranker = reranker
         self._vocab: dict[str, bool] = {}
         self._cand_cache: dict[str, list] = {}
+        # a pack whose LM was trained with names as one word is queried the same way (unspin.document.lm_forms)
+        in_vocabulary = getattr(scorer, "in_vocabulary", None)
+        self._names = bool(in_vocabulary and in_vocabulary(NAME_TOKEN))
+
+    def lm_words(self, tokens: list[Token], sents: list[tuple[int, int]]) -> list[str]:
+        """What the language model sees for each token: its lower-cased form, or NAME_TOKEN for a name."""
+        out = [t.norm for t in tokens]
+        if self._names:
+            for a, b in sents:
+                out[a:b] = lm_forms(tokens[a:b])
+        return out
+
+    def sentence_lm_words(self, tokens: list[Token], a: int, b: int) -> list[str]:
+        """:meth:`lm_words` of the sentence ``tokens[a:b]`` alone."""
+        return lm_forms(tokens[a:b]) if self._names else [t.norm for t in tokens[a:b]]
 
     # -- priors ------------------------------------------------------------------------------------
     def _priors(self, lines, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0) -> list[float]:
@@ -303,13 +318,14 @@ class Restorer:
         return out
 
     # -- lattice -----------------------------------------------------------------------------------
-    def _edges(self, tokens: list[Token], a: int, b: int, priors: list[float]) -> tuple[list[list[_Edge]], int]:
+    def _edges(self, tokens: list[Token], a: int, b: int, priors: list[float],
+               forms: list[str]) -> tuple[list[list[_Edge]], int]:
         cfg = self.config
         edges: list[list[_Edge]] = [[] for _ in range(b - a)]
         candidate_words = 0
         for i in range(a, b):
             p = priors[i - a]
-            edges[i - a].append(_Edge(i, i + 1, (tokens[i].norm,), math.log1p(-p) if p > 0 else 0.0))
+            edges[i - a].append(_Edge(i, i + 1, (forms[i],), math.log1p(-p) if p > 0 else 0.0))
             if p <= 0:
                 continue
             had = False
@@ -433,7 +449,9 @@ class Restorer:
         lengths = sorted({k.count(" ") + 1 for k in confident})
         lines = caps_lines(doc.text)
         added: list[Substitution] = []
-        for a, b in sentences(tokens, doc.text):
+        sents = sentences(tokens, doc.text)
+        forms = self.lm_words(tokens, sents)
+        for a, b in sents:
             priors = None
             restored_words: list[str] = []  # the sentence as restored so far, for the LM context
             starts_at: list[int] = []  # index into restored_words where each token's output begins
@@ -447,7 +465,7 @@ class Restorer:
                     starts_at.extend([len(restored_words)] * (j - i - 1))
                     i = j
                 else:
-                    restored_words.append(tokens[i].norm)
+                    restored_words.append(forms[i])
                     i += 1
             for i in range(a, b):
                 for n in lengths:
@@ -462,7 +480,7 @@ class Restorer:
                     pos = starts_at[i - a]
                     lp0, state = lm.extend(lm.begin(), restored_words[:pos])
                     right = restored_words[pos + n : pos + n + cfg.context_after]
-                    keep = _Edge(i, i + n, tuple(t.norm for t in tokens[i : i + n]), n * math.log1p(-q))
+                    keep = _Edge(i, i + n, tuple(forms[i : i + n]), n * math.log1p(-q))
                     alts = []
                     for logw, words, evidence in self._candidates(key):
                         bonus = cfg.consistency_bonus if detokenize(words) in confident[key] else 0.0
@@ -493,6 +511,7 @@ class Restorer:
         result.words = sum(t.is_word for t in tokens)
         lines = caps_lines(text)
         left: list[str] = []  # restored earlier sentences: the reranker's left context
+        forms = self.lm_words(tokens, sents)
         for a, b in sents:
             priors = self._priors(lines, tokens, (a, b), scale)
             if word_priors is not None:
@@ -508,7 +527,7 @@ class Restorer:
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
-            edges, cw = self._edges(tokens, a, b, priors)
+            edges, cw = self._edges(tokens, a, b, priors, forms)
             result.candidate_words += cw
             path = self._decode(edges, a, b, beam)
             judged: dict = {}
@@ -521,13 +540,13 @@ class Restorer:
             # LM score of the input as it is, and of the path, for detection features (final pass only)
             token_scores = None
             if final and hasattr(lm, "token_scores"):
-                token_scores = lm.token_scores([t.norm for t in tokens[a:b]])
+                token_scores = lm.token_scores(forms[a:b])
                 for t, (_, n) in zip(tokens[a:b], token_scores):
                     if t.is_word:
                         result.backoff_words += n <= 1
                         result.short_match_words += n <= 2
             if final:
-                lp, st = lm.extend(lm.begin(), [t.norm for t in tokens[a:b]])
+                lp, st = lm.extend(lm.begin(), forms[a:b])
                 result.lm_input += lp + lm.end(st)
             out_words = [w for e in path for w in e.words]
             st = lm.begin()
@@ -545,7 +564,7 @@ class Restorer:
                 if not e.is_keep:
                     right = out_words[pos + n_words : pos + n_words + cfg.context_after]
                     alts = [x for x in edges[e.start - a] if x.end == e.end and not x.is_keep]
-                    keep = _Edge(e.start, e.end, tuple(t.norm for t in tokens[e.start : e.end]),
+                    keep = _Edge(e.start, e.end, tuple(forms[e.start : e.end]),
                                  sum(math.log1p(-p) for p in priors[e.start - a : e.end - a]))
                     if (e.start, e.end) in judged:
                         p_swap = judged[(e.start, e.end)]
@@ -565,18 +584,18 @@ class Restorer:
                             evidence=e.evidence))
                 pos += n_words
             if final and evidence and cfg.token_evidence and token_scores is not None:
-                self._token_evidence(result, tokens, a, b, edges, path, states, priors, token_scores, path_swaps)
+                self._token_evidence(result, tokens, a, b, edges, path, states, priors, token_scores, path_swaps,
+                                     forms)
         result.restored = apply_substitutions(text, result.substitutions)
         return result
 
     def _token_evidence(self, result: Restoration, tokens: list[Token], a: int, b: int, edges, path, states,
-                        priors: list[float], token_scores, path_swaps: dict[int, float]) -> None:
+                        priors: list[float], token_scores, path_swaps: dict[int, float], norms: list[str]) -> None:
         """Append one TOKEN_EVIDENCE row per changeable word of the sentence ``a:b``.
 
         A word the best path keeps is rescored against its likeliest alternatives in the path's context,
         so a swap too uncertain to restore still leaves evidence that the word is out of place."""
         cfg, lm = self.config, self.scorer
-        norms = [t.norm for t in tokens]
         state_at = {e.start: states[k] for k, e in enumerate(path)}
         for i in range(a, b):
             p = priors[i - a]
@@ -612,9 +631,9 @@ class Restorer:
             posterior = path_swaps.get(i, local)
             gains.sort(reverse=True)
             second = gains[1][0] if len(gains) > 1 else (gains[0][0] if gains else 0.0)
-            zipf_gain = _zipf(" ".join(gains[0][1])) - _zipf(norms[i]) if gains else 0.0
+            zipf_gain = _zipf(" ".join(gains[0][1])) - _zipf(tokens[i].norm) if gains else 0.0
             result.token_evidence.append((
-                tokens[i].start, tokens[i].end, lp, lp_next, float(n), float(n_next), _zipf(norms[i]),
+                tokens[i].start, tokens[i].end, lp, lp_next, float(n), float(n_next), _zipf(tokens[i].norm),
                 math.log(p), math.log1p(n_alts), posterior, max(-20.0, min(20.0, gain)),
                 1.0 if i in path_swaps else 0.0, max(-20.0, best_channel), max(-20.0, min(20.0, second)),
                 math.log1p(sum(g > 0 for g, _ in gains)), zipf_gain))
