@@ -166,8 +166,9 @@ def test_undecodable_bytes_error_message():
 
 def test_declared_encoding_used():
     data = "Ελληνικά"  # decodes only with the declared charset
-    doc = ingest.from_bytes(("Word " + data).encode("iso-8859-7"), "g.txt", encoding="iso-8859-7")
-    assert doc.text == "Word " + data
+    text = "The Greek word for Greek is " + data
+    doc = ingest.from_bytes(text.encode("iso-8859-7"), "g.txt", encoding="iso-8859-7")
+    assert doc.text == text
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------
@@ -279,6 +280,19 @@ def test_short_foreign_sentence_rejected(text, code):
 ])
 def test_short_english_headlines_accepted(text):
     ingest.check_english(text)  # does not raise
+
+
+@pytest.mark.parametrize("text", ["Привет, мир", "戀摡", "東京で会議が開かれた", "Η κυβέρνηση ανακοίνωσε"])
+def test_text_outside_the_latin_alphabet_rejected_at_any_length(text):
+    # another script, or bytes decoded with the wrong encoding (a UTF-16 BOM before ASCII gives CJK)
+    with pytest.raises(InputError) as exc:
+        ingest.from_text(text)
+    assert one_line(exc) == ("text is not in the Latin alphabet (another language, or a wrong encoding); "
+                             "only English is supported for now")
+
+
+def test_english_with_a_few_words_of_another_script_accepted():
+    ingest.check_english("The Kremlin spokesman, Dmitry Peskov (Дмитрий), spoke to reporters in Moscow.")
 
 
 def test_language_check_samples_only_the_start():

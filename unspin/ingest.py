@@ -211,6 +211,15 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, f"language '{code}'")
 
 
+_NOT_LATIN = ("text is not in the Latin alphabet (another language, or a wrong encoding); "
+              "only English is supported for now")
+
+
+def _is_latin(letter: str) -> bool:
+    o = ord(letter)
+    return o < 0x250 or 0x1E00 <= o < 0x1F00  # Basic Latin to Latin Extended-B, Latin Extended Additional
+
+
 def check_english(text: str) -> None:
     """Raise :class:`InputError` when ``text`` is clearly not English.
 
@@ -222,15 +231,26 @@ def check_english(text: str) -> None:
     sample = _language_sample(text)
     words = _WORD_RE.findall(sample)
     short = len(words) < _LANG_MIN_WORDS and sum(map(len, words)) < _LANG_MIN_LETTERS
+    # Letters mostly outside the Latin alphabet: another script, or bytes decoded with the wrong encoding.
+    # Judged at any length (even a word or two of Cyrillic or CJK is not English); longer texts first go to
+    # the identifier, which can name the language.
+    letters = "".join(words)
+    not_latin = bool(letters) and sum(1 for c in letters if _is_latin(c)) < 0.5 * len(letters)
     if short and len(words) < _LANG_SHORT_MIN_WORDS:
+        if not_latin:
+            raise InputError(_NOT_LATIN)
         return
     min_confidence, english_floor, function_share = (
         (_LANG_SHORT_MIN_CONFIDENCE, _LANG_SHORT_ENGLISH_FLOOR, _LANG_SHORT_FUNCTION_WORD_SHARE) if short
         else (_LANG_MIN_CONFIDENCE, _LANG_ENGLISH_FLOOR, _LANG_FUNCTION_WORD_SHARE))
     ranking = _get_identifier().rank(sample)
     if not ranking:
+        if not_latin:
+            raise InputError(_NOT_LATIN)
         return
     top, confidence = ranking[0]
+    if not_latin and top not in _ENGLISH_LIKE:
+        raise InputError(f"text appears to be {language_name(top)} ({top}); only English is supported for now")
     if top in _ENGLISH_LIKE or confidence < min_confidence:
         return
     english = dict(ranking).get("en", 0.0)
