@@ -211,6 +211,20 @@ def test_clean_news_is_not_flagged(clean_reports, name):
         assert r.flagged == []
 
 
+def test_a_few_words_are_never_called_not_spun(checker, clean_reports):
+    """Too short to clear: a text of a few words is `uncertain`, with a note saying why; a full clean
+    article can still be `not spun`."""
+    from unspin.api import MIN_VERDICT_WORDS
+
+    r = checker.check("The war ended in 2020 and the region was quiet.")
+    assert r.words < MIN_VERDICT_WORDS and r.spin_probability < 0.5
+    assert r.verdict == "uncertain" and r.substitutions == [] and r.flagged == []
+    assert any("too short" in n for n in r.notes)
+    long_clean = [c for c in clean_reports.values() if c.words >= MIN_VERDICT_WORDS]
+    assert any(c.verdict == "not spun" for c in long_clean)
+    assert all(not any("too short" in n for n in c.notes) for c in long_clean)
+
+
 def test_clean_news_spin_probability_is_below_spun_story(clean_reports, karabakh_report):
     assert max(r.spin_probability for r in clean_reports.values()) < karabakh_report.spin_probability
 
