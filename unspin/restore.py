@@ -478,7 +478,7 @@ class Restorer:
                         continue
                     q = max(cfg.consistency_prior, min(priors[i - a : i - a + n]))
                     pos = starts_at[i - a]
-                    lp0, state = lm.extend(lm.begin(), restored_words[:pos])
+                    _, state = lm.extend(lm.begin(), restored_words[:pos])
                     right = restored_words[pos + n : pos + n + cfg.context_after]
                     keep = _Edge(i, i + n, tuple(forms[i : i + n]), n * math.log1p(-q))
                     alts = []
