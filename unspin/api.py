@@ -21,9 +21,9 @@ from .restore import Restorer, RestoreConfig, apply_substitutions
 # the original's form ("allege" for said), so a base form standing for an inflected original costs less
 # than in unknown text (-1.0 instead of -3.0; on 20 dev documents each, nlpaug 38.4% -> 42.8% and unspin's
 # WordNet spinner 49.3% -> 53.0%, break rates unchanged at 5.0% and 5.2%).
+FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}, "reinflect_logweight": -1.0}}
 # Below this many words a text is never called "not spun" (it is "uncertain"): too little to judge.
 MIN_VERDICT_WORDS = 25
-FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}, "reinflect_logweight": -1.0}}
 
 
 class Checker:
@@ -109,10 +109,10 @@ class Checker:
                 restorer = self.restorer
             # the localiser's judgement of each word lets the neural model propose originals the lexicon lacks
             suspects = {span: float(q) for span, q in zip(spans, probs)} if rerank and probs is not None else None
-            r2 = restorer.restore(doc, suspects=suspects, word_priors=word_priors, evidence=False,
-                                  digits=verdict != "not spun")
-            if verdict != "not spun":
-                r2 = restorer.restore_consistent(doc, r2)
+            # (this decoding only happens for a text not judged clean: small digits and one dictionary per
+            # document apply)
+            r2 = restorer.restore(doc, suspects=suspects, word_priors=word_priors, evidence=False, digits=True)
+            r2 = restorer.restore_consistent(doc, r2)
             subs, restored = r2.substitutions, r2.restored
             if adapt:
                 notes.append(f"restored with the dictionary of a {family['name']} weighted up")

@@ -240,7 +240,8 @@ class Restorer:
         return lm_forms(tokens[a:b]) if self._names else [t.norm for t in tokens[a:b]]
 
     # -- priors ------------------------------------------------------------------------------------
-    def _priors(self, lines, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0) -> list[float]:
+    def _priors(self, lines, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0,
+                digits: bool = False) -> list[float]:
         cfg = self.config
         a, b = sent
         caps_line = _line_is_caps(lines, tokens[a].start)
@@ -252,7 +253,11 @@ class Restorer:
                 in_quote = not in_quote
                 priors.append(0.0)
                 continue
-            if caps_line or not t.is_word:
+            if caps_line:
+                priors.append(0.0)
+            elif digits and t.norm in _DIGITS:  # lone small digits, once a text is judged spun: digit_prior
+                priors.append(cfg.digit_prior)
+            elif not t.is_word:
                 priors.append(0.0)
             elif t.is_capitalized and i > a and tokens[i - 1].norm not in {'"', "(", ":"}:
                 priors.append(cfg.name_prior)
@@ -400,24 +405,26 @@ class Restorer:
         cfg = self.config
         tokens = doc.tokens()
         sents = sentences(tokens, doc.text)
+        forms = self.lm_words(tokens, sents)
         if word_priors is not None:  # a per-word prior is known: one pass with it
-            return self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, word_priors=word_priors,
-                              evidence=evidence, digits=digits is not False)
+            return self._pass(doc.text, tokens, sents, forms, 1.0, cfg.beam, suspects=suspects,
+                              word_priors=word_priors, evidence=evidence, digits=digits is not False)
         adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
         # the first pass only estimates a density when a second follows: a narrower beam is enough
-        result = self._pass(doc.text, tokens, sents, 1.0, cfg.first_pass_beam if adapt else cfg.beam, final=not adapt,
+        result = self._pass(doc.text, tokens, sents, forms, 1.0, cfg.first_pass_beam if adapt else cfg.beam,
+                            final=not adapt,
                             suspects=suspects, evidence=evidence, digits=bool(digits) and not adapt)
         if adapt and result.eligible_words >= cfg.adapt_min_words:
             swapped = sum(c >= 0.5 for c in result.swap_confidences)
             density = swapped / result.eligible_words / cfg.first_pass_recall
             scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
             first_pass_swaps = swapped / result.eligible_words
-            result = self._pass(doc.text, tokens, sents, scale, cfg.beam, suspects=suspects, evidence=evidence,
+            result = self._pass(doc.text, tokens, sents, forms, scale, cfg.beam, suspects=suspects, evidence=evidence,
                                 digits=bool(digits))
             result.prior_scale = scale
             result.first_pass_swaps = first_pass_swaps
         elif adapt:  # too few changeable words to fit a prior: decode once more, fully, with the default
-            result = self._pass(doc.text, tokens, sents, 1.0, cfg.beam, suspects=suspects, evidence=evidence,
+            result = self._pass(doc.text, tokens, sents, forms, 1.0, cfg.beam, suspects=suspects, evidence=evidence,
                                 digits=bool(digits))
         return result
 
@@ -503,7 +510,7 @@ class Restorer:
         result.restored = apply_substitutions(doc.text, result.substitutions)
         return result
 
-    def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], scale: float,
+    def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], forms: list[str], scale: float,
               beam: int, final: bool = True, suspects: dict | None = None,
               word_priors: dict | None = None, evidence: bool = True, digits: bool = False) -> Restoration:
         cfg, lm = self.config, self.scorer
@@ -511,19 +518,14 @@ class Restorer:
         result.words = sum(t.is_word for t in tokens)
         lines = caps_lines(text)
         left: list[str] = []  # restored earlier sentences: the reranker's left context
-        forms = self.lm_words(tokens, sents)
         for a, b in sents:
-            priors = self._priors(lines, tokens, (a, b), scale)
+            priors = self._priors(lines, tokens, (a, b), scale, digits=digits and cfg.digit_prior > 0)
             if word_priors is not None:
                 ordinary = min(cfg.swap_prior * scale, cfg.max_swap_prior)
                 for i in range(a, b):
                     q = word_priors.get((tokens[i].start, tokens[i].end))
                     if q is not None and priors[i - a] == ordinary:
                         priors[i - a] = min(cfg.word_prior_cap, max(cfg.word_prior_floor, q))
-            if digits and cfg.digit_prior > 0 and not _line_is_caps(lines, tokens[a].start):
-                for i in range(a, b):
-                    if tokens[i].norm in _DIGITS:
-                        priors[i - a] = cfg.digit_prior
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
