@@ -121,15 +121,11 @@ def _zipf(phrase: str) -> float:
     return zipf(phrase)
 
 
-@functools.lru_cache(maxsize=1)
 def _vectors():
     """GloVe vectors when the optional package is installed, else None (the feature is then imputed)."""
-    try:
-        from .lexicon import WordVectors
+    from .topic import shared_vectors
 
-        return WordVectors()
-    except Exception:
-        return None
+    return shared_vectors()
 
 
 def _function_only(phrase: str) -> bool:

@@ -50,6 +50,11 @@ FEATURES = (
     "document_mean_context_fit",
     "document_posterior_share",  # share of changeable words with a swap posterior >= 0.5
     "document_gain_share",  # share of changeable words an alternative reads better than
+    "previous_topic_gain_local",  # the neighbours' topic gains (unspin.topic)
+    "next_topic_gain_local",
+    "document_topic_fit",  # the document's mean topic fits and gain: how coherent its vocabulary is overall
+    "document_topic_fit_local",
+    "document_topic_gain_local",
 )
 
 _LN10 = math.log(10.0)
@@ -70,9 +75,12 @@ def token_features(r: Restoration) -> tuple[list[tuple[int, int]], np.ndarray]:
     doc = np.array([r.prior_scale, r.first_pass_swaps, math.log(max(r.words, 1)), post.mean(), fit.mean(),
                     (post >= 0.5).mean(), (gain > 0).mean()])
     channel = col["best_channel"]
+    topic_gain = col["topic_gain_local"]
+    topic_doc = np.array([col["topic_fit_document"].mean(), col["topic_fit_local"].mean(), topic_gain.mean()])
     X = np.column_stack([ev, fit, next_fit, _shift(post, 1), _shift(post, -1), _shift(fit, 1), _shift(fit, -1),
                          _shift(gain, 1), _shift(gain, -1), _shift(post, 2), _shift(post, -2),
-                         _shift(channel, 1), _shift(channel, -1), np.broadcast_to(doc, (n, len(doc)))])
+                         _shift(channel, 1), _shift(channel, -1), np.broadcast_to(doc, (n, len(doc))),
+                         _shift(topic_gain, 1), _shift(topic_gain, -1), np.broadcast_to(topic_doc, (n, 3))])
     return spans, X
 
 

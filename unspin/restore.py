@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from .document import NAME_TOKEN, Document, Substitution, Token, lm_forms, tokenize as _tokenize
 from .lexicon import RISK_MARKERS, Lexicon, has_layer, zipf as _zipf
 from .lm import Scorer
+from .topic import TOPIC_EVIDENCE, TopicFit, shared_vectors
 
 _CLITIC = re.compile(r"^(?:n't|'s|'re|'ve|'ll|'d|'m)$")
 _DIGITS = frozenset("123456789")
@@ -154,6 +155,7 @@ TOKEN_EVIDENCE = (
     "second_lm_gain",  # LM gain of the second-best alternative
     "gaining_alternatives",  # log(1 + number of alternatives that read better than keeping the word)
     "best_zipf_gain",  # Zipf frequency of the best-reading alternative minus the word's (spinners pick rarer words)
+    *TOPIC_EVIDENCE,  # how well the word and its candidate originals fit the text around it (unspin.topic)
 )
 
 
@@ -226,6 +228,13 @@ class Restorer:
         # a pack whose LM was trained with names as one word is queried the same way (unspin.document.lm_forms)
         in_vocabulary = getattr(scorer, "in_vocabulary", None)
         self._names = bool(in_vocabulary and in_vocabulary(NAME_TOKEN))
+        self._topic: TopicFit | None = None
+
+    @property
+    def topic(self) -> TopicFit:
+        if self._topic is None:  # the word vectors load on the first per-word evidence (~0.5 s)
+            self._topic = TopicFit(self.lexicon.lookup, shared_vectors())
+        return self._topic
 
     def lm_words(self, tokens: list[Token], sents: list[tuple[int, int]]) -> list[str]:
         """What the language model sees for each token: its lower-cased form, or NAME_TOKEN for a name."""
@@ -588,6 +597,9 @@ class Restorer:
             if final and evidence and cfg.token_evidence and token_scores is not None:
                 self._token_evidence(result, tokens, a, b, edges, path, states, priors, token_scores, path_swaps,
                                      forms)
+        if result.token_evidence:
+            topic = self.topic.rows(text, [(row[0], row[1]) for row in result.token_evidence])
+            result.token_evidence = [(*row, *map(float, t)) for row, t in zip(result.token_evidence, topic)]
         result.restored = apply_substitutions(text, result.substitutions)
         return result
 
