@@ -177,3 +177,34 @@ def test_corrupt_localizer_file_is_a_pack_error(tmp_path, content):
     with pytest.raises(PackError, match="localizer"):
         Localizer.load(path)
 
+
+
+def test_the_localiser_is_monotone_where_it_is_told_to_be():
+    """Raising a word's best alternative's LM gain never lowers its swap probability, whatever the trees
+    learnt elsewhere (unspin.localize.MONOTONIC)."""
+    from unspin.localize import MONOTONIC
+
+    rng = np.random.default_rng(7)
+    examples = []
+    for d in range(30):
+        r = Restoration(substitutions=[], restored="", words=40)
+        truth = []
+        for i in range(40):
+            row = [float(v) for v in rng.normal(size=len(TOKEN_EVIDENCE))]
+            # noisy, non-monotone truth: very negative gains are also "swapped" here
+            gain = row[TOKEN_EVIDENCE.index("best_lm_gain")] = float(rng.uniform(-15, 5))
+            if gain > 1 or gain < -12 or rng.random() < 0.1:
+                truth.append((10 * i, 10 * i + 5))
+            r.token_evidence.append((10 * i, 10 * i + 5, *row))
+        examples.append((r, truth, f"doc{d}"))
+    col = FEATURES.index("best_lm_gain")
+    r = examples[0][0]
+    X = np.repeat(token_features(r)[1][:1], 41, axis=0)
+    X[:, col] = np.linspace(-20, 5, 41)
+    free = TreeEnsemble(fit_localizer(examples, max_iter=40, monotonic={})[0]["trees"]).probability(X)
+    tied = TreeEnsemble(fit_localizer(examples, max_iter=40)[0]["trees"]).probability(X)
+    assert MONOTONIC["best_lm_gain"] == 1
+    assert (np.diff(tied) >= -1e-12).all()
+    assert (np.diff(free) < -1e-3).any()  # without the constraint the trees follow the odd corner
+    with pytest.raises(ValueError):
+        fit_localizer(examples, max_iter=5, monotonic={"no_such_feature": 1})

@@ -238,23 +238,45 @@ class Localizer:
         return out
 
 
+# Directions the swap probability may only move in as one value grows, the rest held: a word that reads
+# worse than every alternative, or that its context predicts well, is never *more* suspicious for it.
+# Without them, trees fitted on simulated text learnt odd corners there that real news lands in ("at
+# least" flagged because its alternatives read 14 nats worse; BENCHMARKS.md, Localisation).
+MONOTONIC = {
+    "swap_posterior": 1,
+    "best_lm_gain": 1,
+    "second_lm_gain": 1,
+    "topic_gain_local": 1,
+    "topic_gain_document": 1,
+    "lm_logprob": -1,
+    "context_fit": -1,
+}
+
+
 def fit_localizer(examples, seed: int = 0, max_iter: int = 300, max_leaf_nodes: int = 63,
-                  folds: int = 3) -> tuple[dict, list]:
+                  folds: int = 3, monotonic: dict[str, int] | None = None) -> tuple[dict, list]:
     """Fit on ``examples`` = (Restoration, true swap spans, group) by cross-fitting: the groups are dealt
     into ``folds`` folds, each fold's words are scored by trees fitted on the other folds, the flagging
     threshold is the best token F1 over all these out-of-fold probabilities (clean texts included), and the
     trees that ship are then fitted on every group.
 
     Returns the localiser's parameters and, per example, its out-of-fold word probabilities: a detector
-    trained on them sees the localiser as it behaves on text it was not fitted on."""
+    trained on them sees the localiser as it behaves on text it was not fitted on. ``monotonic``: feature
+    name -> +1 / -1 constraints (default :data:`MONOTONIC`; ``{}`` for none)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
+
+    signs = MONOTONIC if monotonic is None else monotonic
+    unknown = set(signs) - set(FEATURES)
+    if unknown:
+        raise ValueError(f"monotonic constraints on unknown features: {sorted(unknown)}")
+    constraints = [signs.get(name, 0) for name in FEATURES]
 
     def fit(X, y):
         # depth is capped so that evaluating every tree in step stays cheap (see TreeEnsemble.decision); 300
         # trees of 63 leaves were chosen over 200 of 31 by grouped cross-validation on the train split
         # (BENCHMARKS.md, Localisation)
         return HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=max_leaf_nodes,
-                                              max_depth=8,
+                                              max_depth=8, monotonic_cst=constraints,
                                               early_stopping=False, random_state=seed).fit(X, y)
 
     groups = sorted({g for *_, g in examples})
