@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from unspin.restore import TOKEN_EVIDENCE
-from unspin.topic import TOPIC_EVIDENCE, TopicFit, shared_vectors
+from unspin.lexicon import shared_vectors
+from unspin.topic import TOPIC_EVIDENCE, TopicFit
 
 TEXT = ("Russian forces are being withdrawn from the Karabakh patch, where they have been stationed as "
         "peacekeepers since the end of a war between Armenian troops and the army of Azerbaijan.")

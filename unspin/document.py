@@ -63,7 +63,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
 # instead of knowing nothing around each name it has never seen; the decoder queries it the same way.
 NAME_TOKEN = "<name>"
 NAME_MAX_ZIPF = 3.0  # wordfreq Zipf below which a capitalised word inside a sentence counts as a name
-_OPENERS = frozenset({'"', "(", ":"})  # a capital after these may start a quoted or listed sentence
+OPENERS = frozenset({'"', "(", ":"})  # a capital after these may start a quoted or listed sentence
 
 
 @functools.lru_cache(maxsize=500_000)
@@ -76,7 +76,7 @@ def _rare_word(norm: str) -> bool:
 def lm_forms(tokens: list[Token]) -> list[str]:
     """The words the language model sees for the tokens of one sentence (the first starts it): the
     lower-cased token, or NAME_TOKEN for a name inside the sentence."""
-    return [NAME_TOKEN if i and t.text[:1].isupper() and tokens[i - 1].norm not in _OPENERS and _rare_word(t.norm)
+    return [NAME_TOKEN if i and t.text[:1].isupper() and tokens[i - 1].norm not in OPENERS and _rare_word(t.norm)
             else t.norm for i, t in enumerate(tokens)]
 
 

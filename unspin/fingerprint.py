@@ -123,7 +123,7 @@ def _zipf(phrase: str) -> float:
 
 def _vectors():
     """GloVe vectors when the optional package is installed, else None (the feature is then imputed)."""
-    from .topic import shared_vectors
+    from .lexicon import shared_vectors
 
     return shared_vectors()
 

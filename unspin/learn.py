@@ -555,11 +555,10 @@ def _similarity_fn(vectors):
     if vectors is False or vectors is None:
         return None
     if vectors == "auto":
-        try:
-            from .lexicon import WordVectors
+        from .lexicon import shared_vectors
 
-            vectors = WordVectors()
-        except Exception:  # the word vectors are an optional extra
+        vectors = shared_vectors()  # None without the optional word vectors
+        if vectors is None:
             return None
     return vectors.similarity
 

@@ -283,6 +283,16 @@ class WordVectors:
         return float(va @ vb)
 
 
+@functools.lru_cache(maxsize=1)
+def shared_vectors() -> WordVectors | None:
+    """The GloVe vectors, loaded once per process and shared by every part that reads them (topic fit,
+    family fingerprint, neural proposals, learning); None when the package cannot be read."""
+    try:
+        return WordVectors()
+    except Exception:  # the parts that use them have a fallback without
+        return None
+
+
 def _same_word(s: str, o: str) -> bool:
     """A thesaurus lists variants a spinner never produces: "finishing" for finish, "patch up" for patch,
     "minimise" for minimize. Such pairs share a word, or a word stem of five letters or more."""

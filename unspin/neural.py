@@ -290,10 +290,10 @@ class NeuralReranker:
 
     def _similarity(self, a: str, b: str) -> float | None:
         if self._vectors is None:
-            from .lexicon import WordVectors
+            from .lexicon import shared_vectors
 
-            self._vectors = WordVectors()
-        return self._vectors.similarity(a, b)
+            self._vectors = shared_vectors()
+        return self._vectors.similarity(a, b) if self._vectors is not None else None
 
     def _proposals(self, restorer, tokens, s: int, prior: float, prefix: str, taken: set) -> list[_Edge]:
         """Originals the model proposes for the word ``tokens[s]`` after ``prefix`` (see the module text)."""

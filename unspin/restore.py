@@ -25,10 +25,10 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .document import NAME_TOKEN, Document, Substitution, Token, lm_forms, tokenize as _tokenize
-from .lexicon import RISK_MARKERS, Lexicon, has_layer, zipf as _zipf
+from .document import NAME_TOKEN, OPENERS, Document, Substitution, Token, lm_forms, tokenize as _tokenize
+from .lexicon import RISK_MARKERS, Lexicon, has_layer, shared_vectors, zipf as _zipf
 from .lm import Scorer
-from .topic import TOPIC_EVIDENCE, TopicFit, shared_vectors
+from .topic import TOPIC_EVIDENCE, TopicFit
 
 _CLITIC = re.compile(r"^(?:n't|'s|'re|'ve|'ll|'d|'m)$")
 _DIGITS = frozenset("123456789")
@@ -268,7 +268,7 @@ class Restorer:
                 priors.append(cfg.digit_prior)
             elif not t.is_word:
                 priors.append(0.0)
-            elif t.is_capitalized and i > a and tokens[i - 1].norm not in {'"', "(", ":"}:
+            elif t.is_capitalized and i > a and tokens[i - 1].norm not in OPENERS:
                 priors.append(cfg.name_prior)
             elif in_quote:
                 priors.append(cfg.quote_prior)

@@ -20,11 +20,12 @@ trained on (BENCHMARKS.md, Localisation); words without a vector get zeros.
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from .lexicon import zipf
 
 TOPIC_EVIDENCE = (
     "topic_fit_document",
@@ -40,17 +41,6 @@ CONTENT_MAX_ZIPF = 5.5  # words commoner than this (the, of, said) carry no topi
 MAX_CANDIDATES = 40  # the lexicon's first (most plausible) originals that have a vector
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
-
-
-@functools.lru_cache(maxsize=1)
-def shared_vectors():
-    """The GloVe vectors, loaded once per process; None when the package cannot be read."""
-    try:
-        from .lexicon import WordVectors
-
-        return WordVectors()
-    except Exception:  # an optional view of the text: without it the features are zeros
-        return None
 
 
 class TopicFit:
@@ -77,8 +67,6 @@ class TopicFit:
         out = np.zeros((len(spans), len(TOPIC_EVIDENCE)))
         if self.vectors is None or not spans:
             return out
-        from .lexicon import zipf
-
         index, V = self.vectors.index, self.vectors.vecs
         matches = list(_WORD.finditer(text))
         starts = [m.start() for m in matches]
