@@ -47,8 +47,10 @@ CURATED = ("observed", "tortured", "numbers")  # hand-made or observed swaps, as
 RISK_MARKERS = ("tortured", "observed")
 
 
-def has_layer(evidence: str, layers: Iterable[str]) -> bool:
-    """Whether an evidence string ("moby,observed:page-1") names one of ``layers`` (ignoring ":page" tags)."""
+@functools.lru_cache(maxsize=8192)
+def has_layer(evidence: str, layers: tuple[str, ...]) -> bool:
+    """Whether an evidence string ("moby,observed:page-1") names one of ``layers`` (ignoring ":page" tags).
+    Cached: a lexicon has a few hundred distinct evidence strings, and the decoder asks of every candidate."""
     return any(layer.split(":")[0] in layers for layer in evidence.split(","))
 
 
@@ -610,9 +612,30 @@ def _inflect(phrase: str, tag: str) -> str | None:
     return " ".join(words)
 
 
+# lemminflect's fallback tags when a lemma has no form for the one asked (its pennTagAlts): regular verbs
+# may list only one of the two past forms; adjectives and adverbs stand in for each other
+_TAG_ALTERNATIVES = {"RP": ("JJ", "RB"), "VBD": ("VBN",), "VBN": ("VBD",)}
+
+
 @functools.lru_cache(maxsize=200_000)
 def _inflection_of(word: str, tag: str) -> tuple[str, ...]:
-    """lemminflect's forms of ``word`` for a Penn tag, cached per word: many original phrases share a head."""
-    import lemminflect
+    """``lemminflect.getInflection(word, tag=tag, inflect_oov=False)``, cached per word (many original phrases
+    share a head) and, for a lower-case word, read from the tables without lemminflect's copy of the entry
+    (equal on every word of the lexicon: see tests/test_lexicon.py)."""
+    t = _tables()
+    if t is None or word != word.lower() or tag in ("NNP", "NNPS"):
+        import lemminflect
 
-    return tuple(lemminflect.getInflection(word, tag=tag, inflect_oov=False))
+        return tuple(lemminflect.getInflection(word, tag=tag, inflect_oov=False))
+    forms = {**t[2].get(word, {}), **t[3].get(word, {})}
+    form = forms.get(tag)
+    if form is None:
+        alternatives = _TAG_ALTERNATIVES.get(tag) or (
+            ("RB" + tag[2:],) if tag.startswith("JJ") else ("JJ" + tag[2:],) if tag.startswith("RB") else ())
+        for alt in alternatives:
+            form = forms.get(alt)
+            if form:
+                break
+    if form is None:
+        return ()
+    return tuple(w.lower() for w in form) if isinstance(form, (list, tuple)) else tuple(form.lower())
