@@ -458,3 +458,34 @@ def test_phrase_spinner_rate_is_per_hit():
     counts = [len(PhraseSpinner(rate=0.5, seed=s).spin(PARA).swaps) for s in range(5)]
     assert n_hits > 30
     assert all(0.25 * n_hits < c < 0.75 * n_hits for c in counts)
+
+
+REAL_DEV = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
+
+
+@pytest.mark.skipif(not (REAL_DEV / "substitutions.tsv").exists(), reason="shared real-dev data not available")
+def test_phrase_spinner_has_no_swap_seen_only_on_the_test_pages():
+    """Models are trained on text the phrase spinner writes; a swap whose only evidence is a real page held
+    out as test data would teach them that page's dictionary."""
+    import csv
+    import json
+
+    from unspin.bench import DEV_PAIRS
+    from unspin.learn import align_pair
+    from unspin.spinners import PHRASES
+
+    with open(REAL_DEV / "pairs.jsonl", encoding="utf-8") as f:
+        pairs = [json.loads(line) for line in f if line.strip()]
+    test_ids = {p["id"] for p in pairs if p["id"] not in DEV_PAIRS}
+    seen = {"dev": set(), "test": set()}  # (original, spun), lower-cased
+    for p in pairs:
+        split = "test" if p["id"] in test_ids else "dev"
+        seen[split].update((o.lower(), s.lower()) for s, o, *_ in align_pair(p["spun_text"], p["original_text"]))
+    with open(REAL_DEV / "substitutions.tsv", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            split = "test" if row["example_pair_id"] in test_ids else "dev"
+            swaps = [(o.lower(), s.lower()) for s, o, *_ in align_pair(row["spun"], row["original"])]
+            seen[split].update([*swaps, (row["original"].lower(), row["spun"].lower())])
+    listed = {(" ".join(key), form.lower()) for key, forms in PHRASES.items() for form in forms}
+    assert seen["test"], "no test swaps read"
+    assert not (listed & seen["test"]) - seen["dev"]

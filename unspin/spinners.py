@@ -683,7 +683,11 @@ class SparseSpinner(ThesaurusSpinner):
 # --- phrase-dictionary spinner -------------------------------------------------------------------------
 
 # original = spun | spun ... in the style of the swaps seen in real content-farm articles: wordy paraphrases,
-# odd dictionary synonyms, function words and multi-word expressions.
+# odd dictionary synonyms, function words and multi-word expressions. No swap whose only evidence is one of
+# the real pairs held out as test data (rangers-world-series-title, madrigal-shoulder-surgery-snippet in
+# ../shared/data/real-dev) is listed: the localiser, the detector and the family fingerprint are trained on
+# text this spinner writes, and must not have seen the test pages' dictionary (history -> historical past,
+# surgery -> surgical procedure, ... were removed for that reason in the eighth session).
 _PHRASES_TEXT = """
 where = the place
 since = for the reason that
@@ -749,22 +753,11 @@ would not affect = wouldn't have an effect on
 affect = have an effect on
 affects = has an effect on
 at the plate = on the plate
-history = historical past
-night = night time
-record = file
 records = information
-road = street
-roads = streets
-through = by means of
 by = by means of
-soon = quickly
-undergo = endure
-surgery = surgical procedure
-likely = sure | most probably
-told = advised
+likely = most probably
 tell = inform
 tells = informs
-recently = lately
 points = issues
 point = level
 was = used to be | was once
@@ -820,7 +813,6 @@ in order to = so as to
 a lot of = a large number of | a variety of
 lots of = heaps of
 more than = greater than | extra than
-more = extra
 less than = lower than
 because of = as a result of | on account of
 because = due to the fact | as a result of
@@ -888,7 +880,7 @@ always = at all times
 never = by no means
 sometimes = from time to time | every now and then
 almost = nearly | virtually
-nearly = almost | practically
+nearly = practically
 perhaps = possibly
 especially = particularly
 currently = these days | at this time
@@ -1057,7 +1049,6 @@ book = e book | guide
 story = tale
 event = tournament
 events = occasions
-moment = second
 times = instances | occasions
 recent = contemporary | fresh
 former = previous
