@@ -612,17 +612,16 @@ def _inflect(phrase: str, tag: str) -> str | None:
     return " ".join(words)
 
 
-# lemminflect's fallback tags when a lemma has no form for the one asked (its pennTagAlts): regular verbs
-# may list only one of the two past forms; adjectives and adverbs stand in for each other
-_TAG_ALTERNATIVES = {"RP": ("JJ", "RB"), "VBD": ("VBN",), "VBN": ("VBD",)}
-
-
 @functools.lru_cache(maxsize=200_000)
 def _inflection_of(word: str, tag: str) -> tuple[str, ...]:
     """``lemminflect.getInflection(word, tag=tag, inflect_oov=False)``, cached per word (many original phrases
     share a head) and, for a lower-case word, read from the tables without lemminflect's copy of the entry
     (equal on every word of the lexicon: see tests/test_lexicon.py)."""
     t = _tables()
+    try:  # lemminflect's fallback tags when a lemma has no form for the one asked (VBN for VBD, RB for JJ)
+        from lemminflect.core.LexicalUtils import pennTagAlts
+    except ImportError:  # pragma: no cover - depends on the installed lemminflect
+        t = None
     if t is None or word != word.lower() or tag in ("NNP", "NNPS"):
         import lemminflect
 
@@ -630,9 +629,7 @@ def _inflection_of(word: str, tag: str) -> tuple[str, ...]:
     forms = {**t[2].get(word, {}), **t[3].get(word, {})}
     form = forms.get(tag)
     if form is None:
-        alternatives = _TAG_ALTERNATIVES.get(tag) or (
-            ("RB" + tag[2:],) if tag.startswith("JJ") else ("JJ" + tag[2:],) if tag.startswith("RB") else ())
-        for alt in alternatives:
+        for alt in pennTagAlts(tag):
             form = forms.get(alt)
             if form:
                 break

@@ -56,6 +56,8 @@ class TopicFit:
     def _candidate_ids(self, word: str) -> np.ndarray:
         hit = self._candidates.get(word)
         if hit is None:
+            if len(self._candidates) > 200_000:  # bounded like the decoder's candidate cache
+                self._candidates.clear()
             index = self.vectors.index
             ids = [index[c.original] for c in self.lookup(word) if c.original in index][:MAX_CANDIDATES]
             hit = self._candidates[word] = np.asarray(ids, dtype=np.int64)
