@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from unspin.document import tokenize
@@ -460,7 +462,7 @@ def test_phrase_spinner_rate_is_per_hit():
     assert all(0.25 * n_hits < c < 0.75 * n_hits for c in counts)
 
 
-REAL_DEV = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
+REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
 
 
 @pytest.mark.skipif(not (REAL_DEV / "substitutions.tsv").exists(), reason="shared real-dev data not available")
