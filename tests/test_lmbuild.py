@@ -48,7 +48,7 @@ def test_pack_build_end_to_end(tmp_path, monkeypatch):
 
     out = tmp_path / "pack"
     m = build_pack(out, SHARED, corpora=["reuters21578"], order=3, prune=(0, 1, 1), limit_docs=2000)
-    assert set(m["files"]) == {"lexicon.tsv.gz", "lm.bin"}
+    assert set(m["files"]) == {"lexicon.tsv.gz", "lm.bin", "names.txt.gz"}
     load_pack(out)  # checksums verify
     report = Checker(out).check("Officials stated the battle finished, journalists were told where it ended.")
     assert report.words == 11

@@ -56,6 +56,10 @@ class Checker:
 
         fp = self.pack.path / FINGERPRINT_FILE
         self.fingerprint = FamilyClassifier.load(fp) if use_detector and fp.is_file() else None
+        from .names import load_names
+
+        # capitalised names the corpora write, to restore spun ones ("World Sequence"); none in an older pack
+        self.names = load_names(self.pack.names_path) if self.pack.names_path else frozenset()
         self.reranker = None
         if neural:
             from .neural import NeuralReranker
@@ -113,6 +117,7 @@ class Checker:
             # document apply)
             r2 = restorer.restore(doc, suspects=suspects, word_priors=word_priors, evidence=False, digits=True)
             r2 = restorer.restore_consistent(doc, r2)
+            r2 = restorer.restore_names(doc, r2, self.names)
             subs, restored = r2.substitutions, r2.restored
             if adapt:
                 notes.append(f"restored with the dictionary of a {family['name']} weighted up")

@@ -215,9 +215,17 @@ def pack():
 @click.option("--limit-docs", type=int, default=None, help="Use at most this many documents per corpus.")
 @click.option("--lexicon-only", is_flag=True, help="Rebuild the lexicon, keep the pack's LM.")
 @click.option("--lm-only", is_flag=True, help="Retrain the LM, keep the pack's lexicon.")
-def pack_build(out, shared, corpora, order, prune, min_zipf, max_per_spun, limit_docs, lexicon_only, lm_only):
+@click.option("--names-only", is_flag=True,
+              help="Add or rebuild only the table of capitalised names of an existing pack (kept: everything else).")
+def pack_build(out, shared, corpora, order, prune, min_zipf, max_per_spun, limit_docs, lexicon_only, lm_only,
+               names_only):
     """Build a model pack from ../shared (the default pack is built with the defaults)."""
-    from .pack import build_pack
+    from .pack import add_names, build_pack
+
+    if names_only:
+        stats = add_names(Path(out), Path(shared), list(corpora) or None, limit_docs=limit_docs)
+        click.echo(f"name table of {out}: {stats['names']} names seen at least {stats['min_count']} times")
+        return
 
     try:
         prune_t = tuple(int(x) for x in prune.split(","))

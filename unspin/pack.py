@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PackError, UnspinError
+from .names import NAMES_FILE
 
 DEFAULT_PACK = Path(__file__).parent / "data" / "pack"
 PACK_FILES = ("lexicon.tsv.gz", "lm.bin")
 # trained by `unspin train detector` (detector and localizer) / `unspin train fingerprint`; learned.json: counts of `unspin learn`
-OPTIONAL_FILES = ("detector.json", "localizer.json", "fingerprint.json", "learned.json")
+# names.txt.gz: capitalised names the LM corpora write (unspin.names), built with the LM
+OPTIONAL_FILES = ("detector.json", "localizer.json", "fingerprint.json", "learned.json", "names.txt.gz")
 
 
 def _sha256(path: Path) -> str:
@@ -51,6 +53,11 @@ class Pack:
     @property
     def lm_path(self) -> Path:
         return self.path / "lm.bin"
+
+    @property
+    def names_path(self) -> Path | None:
+        p = self.path / NAMES_FILE
+        return p if p.is_file() else None
 
     @property
     def detector_path(self) -> Path | None:
@@ -121,6 +128,37 @@ def add_file_to_pack(pack_dir: Path, tmp_file: Path, name: str) -> None:
     os.replace(tmp_manifest, manifest_path)
 
 
+def build_names(corpus_paths: list[Path], out: Path, min_count: int = 3, limit_docs: int | None = None) -> dict:
+    """The name table (unspin.names) from the LM split of the corpora."""
+    from .lmbuild import read_corpus
+    from .names import count_runs, write_names
+
+    print("counting capitalised names ...", file=sys.stderr)
+    counts = count_runs(itertools.chain.from_iterable(read_corpus(p, limit_docs, split="lm") for p in corpus_paths))
+    return {"names": write_names(counts, out, min_count), "min_count": min_count}
+
+
+def add_names(pack_dir: Path, shared: Path, corpora: list[str] | None = None, min_count: int = 3,
+              limit_docs: int | None = None) -> dict:
+    """Build the name table of an existing pack (its other files, trained models included, stay valid:
+    names only act in a second decoding, after detection)."""
+    pack = load_pack(pack_dir)
+    corpora = corpora or pack.manifest.get("sources", {}).get("lm", {}).get("corpora") or ["pressreleases",
+                                                                                           "wikipedia-half"]
+    paths = [Path(shared) / "corpora" / f"{c}.jsonl.gz" if "/" not in c else Path(c) for c in corpora]
+    for p in paths:
+        if not p.exists():
+            raise UnspinError(f"corpus not found: {p}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{NAMES_FILE}.", dir=pack.path)
+    os.close(fd)
+    try:
+        stats = build_names(paths, Path(tmp), min_count, limit_docs)
+        add_file_to_pack(pack.path, Path(tmp), NAMES_FILE)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return stats
+
+
 def build_pack(
     out: Path,
     shared: Path,
@@ -133,6 +171,7 @@ def build_pack(
     lexicon_only: bool = False,
     lm_only: bool = False,
     max_per_spun: int = 60,
+    names_min_count: int = 3,
 ) -> dict:
     """Build a pack into ``out`` from the data in ``shared`` (the ../shared folder). Atomic: the pack is
     assembled in a temporary folder beside ``out`` and renamed into place, so an interrupted build leaves
@@ -187,8 +226,15 @@ def build_pack(
             print(f"training {order}-gram KenLM on {', '.join(corpora)} ...", file=sys.stderr)
             stats = train_kenlm(corpus_paths, work / "lm.bin", order=order, prune=prune, limit_docs=limit_docs)
             manifest["sources"]["lm"] = {"corpora": corpora, **stats}
+            manifest["sources"]["names"] = build_names(corpus_paths, work / NAMES_FILE, names_min_count, limit_docs)
+            manifest["files"][NAMES_FILE] = {"bytes": (work / NAMES_FILE).stat().st_size,
+                                            "sha256": _sha256(work / NAMES_FILE)}
         elif old:
             shutil.copy2(old / "lm.bin", work / "lm.bin")
+            if (old / NAMES_FILE).is_file():
+                shutil.copy2(old / NAMES_FILE, work / NAMES_FILE)
+                manifest["files"][NAMES_FILE] = {"bytes": (work / NAMES_FILE).stat().st_size,
+                                                "sha256": _sha256(work / NAMES_FILE)}
         if old and any((old / f).exists() for f in ("detector.json", "localizer.json", "fingerprint.json")):
             # a new lexicon or LM changes the features: the old detector and fingerprints no longer apply
             print("note: the rebuilt pack has no detector, localizer or fingerprint model; train them with "

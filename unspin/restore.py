@@ -89,6 +89,10 @@ class RestoreConfig:
     # In a text not judged clean, where such a word recurs unrestored, keeping it is weighed again against
     # that original with the swap prior raised to ``consistency_prior`` (0 disables) and the pair's channel
     # log-weight raised by ``consistency_bonus`` (chosen on dev data, see BENCHMARKS.md).
+    # Names: inside a run of capitalised words that the pack's corpora never write as a name, a word the
+    # lexicon can turn into one they do write ("World Sequence" -> World Series) is weighed again, keep against
+    # those originals only, with this swap prior (0 disables; see unspin.names and Restorer.restore_names).
+    name_swap_prior: float = 0.3
     consistency_min_confidence: float = 0.8
     consistency_prior: float = 0.5
     consistency_bonus: float = 1.0
@@ -208,6 +212,8 @@ def match_case(original: str, spun: str) -> str:
         return original.upper()  # an abbreviation written out ("most valuable player" for MVP)
     if len(spun) > 1 and spun.isupper() and any(c.isalpha() for c in spun):
         return original.upper()
+    if len(words) > 1 and all(w[:1].isupper() for w in words) and len(original.split()) == len(words):
+        return " ".join(o[:1].upper() + o[1:] for o in original.split())  # a name: "World Series"
     if spun[:1].isupper():
         return original[:1].upper() + original[1:]
     return original
@@ -513,6 +519,85 @@ class Restorer:
                                                   original=match_case(detokenize(e.words), span),
                                                   confidence=p_swap, evidence=e.evidence))
                         covered.update(range(i, i + n))
+        if not added:
+            return previous
+        result = dataclasses.replace(previous, substitutions=sorted(subs + added, key=lambda s: s.start))
+        result.restored = apply_substitutions(doc.text, result.substitutions)
+        return result
+
+    def restore_names(self, doc: Document, previous: Restoration, names: frozenset[str]) -> Restoration:
+        """Spun words inside capitalised names (see :mod:`unspin.names`). For each run of capitalised words
+        not yet restored, a word that belongs to no known name of the run is weighed again, in the restored
+        context, keeping it against the originals that make a known name of the run with it
+        ("World Sequence": *series* makes "world series"), with the swap prior ``name_swap_prior``. Nothing
+        else moves. Returns ``previous`` itself when nothing changes."""
+        from .names import run_key, title_runs
+
+        cfg, lm = self.config, self.scorer
+        if cfg.name_swap_prior <= 0 or not names:
+            return previous
+        tokens = doc.tokens()
+        starts = [t.start for t in tokens]
+        subs = sorted(previous.substitutions, key=lambda s: s.start)
+        by_token: dict[int, Substitution] = {}
+        covered = set()
+        for s in subs:
+            i, j = bisect.bisect_left(starts, s.start), bisect.bisect_left(starts, s.end)
+            by_token[i] = s
+            covered.update(range(i, j))
+        lines = caps_lines(doc.text)
+        sents = sentences(tokens, doc.text)
+        forms: list[str] | None = None
+        added: list[Substitution] = []
+        q = cfg.name_swap_prior
+        for a, b in sents:
+            runs = [(i, j) for i, j in title_runs(tokens, a, b)
+                    if not covered.intersection(range(i, j)) and not _line_is_caps(lines, tokens[i].start)]
+            for i, j in runs:
+                words = [t.norm for t in tokens[i:j]]
+                # sub-runs of two or more words: a word inside a known one is part of a real name
+                subruns = [(p, r) for p in range(i, j) for r in range(p + 2, j + 1)]
+                protected = {k for p, r in subruns if run_key(tokens, p, r) in names for k in range(p, r)}
+                for k in range(i, j):
+                    if k in protected or not tokens[k].is_word:
+                        continue
+                    originals = set()
+                    for logw, cand, evidence in self._candidates(tokens[k].norm):
+                        if len(cand) != 1 or not cand[0].isalpha():
+                            continue
+                        for p, r in subruns:
+                            if p <= k < r:
+                                key = " ".join(cand[0] if n == k else words[n - i] for n in range(p, r))
+                                if key in names:
+                                    originals.add((logw, cand, evidence))
+                                    break
+                    if not originals:
+                        continue
+                    if forms is None:
+                        forms = self.lm_words(tokens, sents)
+                    context = []  # the sentence as restored so far, up to k
+                    n = a
+                    while n < k:
+                        s = by_token.get(n)
+                        if s is not None:
+                            context.extend(t.norm for t in _tokenize(s.original))
+                            n = bisect.bisect_left(starts, s.end)
+                        else:
+                            context.append(forms[n])
+                            n += 1
+                    _, state = lm.extend(lm.begin(), context)
+                    right = forms[k + 1 : min(b, k + 1 + cfg.context_after)]
+                    keep = _Edge(k, k + 1, (forms[k],), math.log1p(-q))
+                    alts = [_Edge(k, k + 1, cand, math.log(q) + logw, evidence)
+                            for logw, cand, evidence in sorted(originals, key=lambda x: -x[0])]
+                    post = self._posterior([keep, *alts], state, right)
+                    best = max(range(1, len(post)), key=post.__getitem__)
+                    p_swap = 1.0 - post[0]
+                    if p_swap >= cfg.min_confidence:
+                        e, span = alts[best - 1], tokens[k].text
+                        added.append(Substitution(start=tokens[k].start, end=tokens[k].end, spun=span,
+                                                  original=match_case(detokenize(e.words), span),
+                                                  confidence=p_swap, evidence=e.evidence))
         if not added:
             return previous
         result = dataclasses.replace(previous, substitutions=sorted(subs + added, key=lambda s: s.start))
