@@ -561,16 +561,11 @@ class Restorer:
                 for k in range(i, j):
                     if k in protected or not tokens[k].is_word:
                         continue
-                    originals = set()
-                    for logw, cand, evidence in self._candidates(tokens[k].norm):
-                        if len(cand) != 1 or not cand[0].isalpha():
-                            continue
-                        for p, r in subruns:
-                            if p <= k < r:
-                                key = " ".join(cand[0] if n == k else words[n - i] for n in range(p, r))
-                                if key in names:
-                                    originals.add((logw, cand, evidence))
-                                    break
+                    # originals that make the whole run a known name: a known name inside a longer unknown
+                    # one is mostly chance (on dev, "Fars Provincial League" -> *Little League*)
+                    originals = [(logw, cand, evidence) for logw, cand, evidence in self._candidates(tokens[k].norm)
+                                 if len(cand) == 1 and cand[0].isalpha()
+                                 and " ".join(words[:k - i] + [cand[0]] + words[k - i + 1:]) in names]
                     if not originals:
                         continue
                     if forms is None:
@@ -589,7 +584,7 @@ class Restorer:
                     right = forms[k + 1 : min(b, k + 1 + cfg.context_after)]
                     keep = _Edge(k, k + 1, (forms[k],), math.log1p(-q))
                     alts = [_Edge(k, k + 1, cand, math.log(q) + logw, evidence)
-                            for logw, cand, evidence in sorted(originals, key=lambda x: -x[0])]
+                            for logw, cand, evidence in originals]
                     post = self._posterior([keep, *alts], state, right)
                     best = max(range(1, len(post)), key=post.__getitem__)
                     p_swap = 1.0 - post[0]
