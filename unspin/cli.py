@@ -272,7 +272,7 @@ def train_detector_cmd(shared, pack, docs, seed):
     loc = p["localizer"]
     click.echo(f"localizer trained: out-of-fold token F1 {loc['f1']:.3f} on {loc['tokens']} words; "
                f"flagging threshold {loc['threshold']:.3f}")
-    click.echo(f"detector trained: calibration AUC {p['calibration']['auc']:.4f} on {p['calibration']['documents']} "
+    click.echo(f"detector trained: out-of-fold calibration AUC {p['calibration']['auc']:.4f} on {p['calibration']['documents']} "
                f"texts; 'spun' threshold {p['high']:.3f} (target false-alarm rate {p['target_fpr']:.0%})")
 
 
