@@ -106,6 +106,7 @@ def test_add_names_to_a_pack_keeps_its_other_files(tmp_path):
     assert load_names(pack / NAMES_FILE) == frozenset({"boston red sox"})
     manifest = json.loads((pack / "manifest.json").read_text())
     assert NAMES_FILE in manifest["files"]
+    assert manifest["sources"]["names"] == {"corpora": [str(corpus)], "names": 1, "min_count": 3}
     load_pack(pack)  # checksums verify, the table included
     (pack / NAMES_FILE).write_bytes(b"tampered")
     with pytest.raises(PackError, match="corrupt"):

@@ -114,11 +114,14 @@ def write_json_to_pack(pack_dir: Path, name: str, data, indent: int | None = 1) 
         Path(tmp).unlink(missing_ok=True)
 
 
-def add_file_to_pack(pack_dir: Path, tmp_file: Path, name: str) -> None:
-    """Move ``tmp_file`` into the pack as ``name`` and record it in the manifest, both by atomic renames."""
+def add_file_to_pack(pack_dir: Path, tmp_file: Path, name: str, sources: dict | None = None) -> None:
+    """Move ``tmp_file`` into the pack as ``name`` and record it in the manifest (and, with ``sources``,
+    what it was built from, under the manifest's ``sources``), both by atomic renames."""
     manifest_path = pack_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest.setdefault("files", {})[name] = {"bytes": tmp_file.stat().st_size, "sha256": _sha256(tmp_file)}
+    if sources:
+        manifest.setdefault("sources", {}).update(sources)
     fd, tmp_manifest = tempfile.mkstemp(prefix=".manifest.", dir=pack_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(json.dumps(manifest, indent=2) + "\n")
@@ -153,7 +156,7 @@ def add_names(pack_dir: Path, shared: Path, corpora: list[str] | None = None, mi
     os.close(fd)
     try:
         stats = build_names(paths, Path(tmp), min_count, limit_docs)
-        add_file_to_pack(pack.path, Path(tmp), NAMES_FILE)
+        add_file_to_pack(pack.path, Path(tmp), NAMES_FILE, sources={"names": {"corpora": corpora, **stats}})
     finally:
         Path(tmp).unlink(missing_ok=True)
     return stats
@@ -226,7 +229,8 @@ def build_pack(
             print(f"training {order}-gram KenLM on {', '.join(corpora)} ...", file=sys.stderr)
             stats = train_kenlm(corpus_paths, work / "lm.bin", order=order, prune=prune, limit_docs=limit_docs)
             manifest["sources"]["lm"] = {"corpora": corpora, **stats}
-            manifest["sources"]["names"] = build_names(corpus_paths, work / NAMES_FILE, names_min_count, limit_docs)
+            manifest["sources"]["names"] = {"corpora": corpora, **build_names(corpus_paths, work / NAMES_FILE,
+                                                                              names_min_count, limit_docs)}
             manifest["files"][NAMES_FILE] = {"bytes": (work / NAMES_FILE).stat().st_size,
                                             "sha256": _sha256(work / NAMES_FILE)}
         elif old:
