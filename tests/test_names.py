@@ -4,6 +4,7 @@ import dataclasses
 import gzip
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -48,10 +49,15 @@ def test_corrupt_name_table_raises_pack_error(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def restorer():
+def checker():
     from unspin.api import Checker
 
-    return Checker().restorer
+    return Checker()
+
+
+@pytest.fixture(scope="module")
+def restorer(checker):
+    return checker.restorer
 
 
 def _restore_names(restorer, text, names):
@@ -67,6 +73,7 @@ def test_a_spun_word_inside_a_name_is_restored_to_the_known_name(restorer):
     doc, before, after = _restore_names(restorer, text, {"world series", "texas rangers"})
     new = [s for s in after.substitutions if s not in before.substitutions]
     assert [(s.spun, s.original) for s in new] == [("Sequence", "Series")]
+    assert new[0].evidence.endswith(",known-name")  # why it was restored, shown beside the swap
     assert text[new[0].start : new[0].end] == "Sequence" and 0.5 <= new[0].confidence <= 1.0
     assert "World Series" in after.restored
 
@@ -111,3 +118,19 @@ def test_add_names_to_a_pack_keeps_its_other_files(tmp_path):
     (pack / NAMES_FILE).write_bytes(b"tampered")
     with pytest.raises(PackError, match="corrupt"):
         load_pack(pack)
+
+
+def test_check_restores_a_spun_name_in_a_spun_text(checker):
+    """End to end: in a text judged spun, the last decoding restores a name the decoder left alone."""
+    page = (Path(__file__).resolve().parents[1] / "examples" / "karabakh-spun.txt").read_text(encoding="utf-8")
+    at = page.index("Russian forces are being withdrawn")
+    text = page[:at] + "Patients were told about it as part of a National Health Help campaign in the UK. " + page[at:]
+    report = checker.check(text)
+    assert report.verdict == "spun"
+    names = [s for s in report.substitutions if s.evidence.endswith(",known-name")]
+    assert [(s.spun, s.original) for s in names] == [("Help", "Service")]
+    assert text[names[0].start : names[0].end] == "Help" and "National Health Service campaign" in report.restored
+    # the same sentence in a clean text is left alone: the step only runs for texts not judged clean
+    clean = checker.check("Patients were told about it as part of a National Health Help campaign in the UK. " * 3)
+    assert clean.verdict == "not spun"
+    assert not [s for s in clean.substitutions if s.evidence.endswith(",known-name")]

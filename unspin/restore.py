@@ -98,6 +98,9 @@ class RestoreConfig:
     consistency_bonus: float = 1.0
 
 
+KNOWN_NAME = "known-name"  # evidence tag of a swap restore_names made: the restored run is a known name
+
+
 @dataclass(slots=True)
 class _Edge:
     start: int
@@ -592,7 +595,7 @@ class Restorer:
                         e, span = alts[best - 1], tokens[k].text
                         added.append(Substitution(start=tokens[k].start, end=tokens[k].end, spun=span,
                                                   original=match_case(detokenize(e.words), span),
-                                                  confidence=p_swap, evidence=e.evidence))
+                                                  confidence=p_swap, evidence=f"{e.evidence},{KNOWN_NAME}"))
         if not added:
             return previous
         result = dataclasses.replace(previous, substitutions=sorted(subs + added, key=lambda s: s.start))
