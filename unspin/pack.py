@@ -30,7 +30,7 @@ DEFAULT_PACK = Path(__file__).parent / "data" / "pack"
 PACK_FILES = ("lexicon.tsv.gz", "lm.bin")
 # trained by `unspin train detector` (detector and localizer) / `unspin train fingerprint`; learned.json: counts of `unspin learn`
 # names.txt.gz: capitalised names the LM corpora write (unspin.names), built with the LM
-OPTIONAL_FILES = ("detector.json", "localizer.json", "fingerprint.json", "learned.json", "names.txt.gz")
+OPTIONAL_FILES = ("detector.json", "localizer.json", "fingerprint.json", "learned.json", NAMES_FILE)
 
 
 def _sha256(path: Path) -> str:
@@ -131,6 +131,15 @@ def add_file_to_pack(pack_dir: Path, tmp_file: Path, name: str, sources: dict | 
     os.replace(tmp_manifest, manifest_path)
 
 
+def _corpus_paths(shared: Path, corpora: list[str]) -> list[Path]:
+    """Corpus names in SHARED/corpora, or paths; each must exist."""
+    paths = [Path(shared) / "corpora" / f"{c}.jsonl.gz" if "/" not in c else Path(c) for c in corpora]
+    for p in paths:
+        if not p.exists():
+            raise UnspinError(f"corpus not found: {p}")
+    return paths
+
+
 def build_names(corpus_paths: list[Path], out: Path, min_count: int = 3, limit_docs: int | None = None) -> dict:
     """The name table (unspin.names) from the LM split of the corpora."""
     from .lmbuild import read_corpus
@@ -148,10 +157,7 @@ def add_names(pack_dir: Path, shared: Path, corpora: list[str] | None = None, mi
     pack = load_pack(pack_dir)
     corpora = corpora or pack.manifest.get("sources", {}).get("lm", {}).get("corpora") or ["pressreleases",
                                                                                            "wikipedia-half"]
-    paths = [Path(shared) / "corpora" / f"{c}.jsonl.gz" if "/" not in c else Path(c) for c in corpora]
-    for p in paths:
-        if not p.exists():
-            raise UnspinError(f"corpus not found: {p}")
+    paths = _corpus_paths(shared, corpora)
     fd, tmp = tempfile.mkstemp(prefix=f".{NAMES_FILE}.", dir=pack.path)
     os.close(fd)
     try:
@@ -187,10 +193,7 @@ def build_pack(
     if not data.is_dir():
         raise UnspinError(f"shared data not found: {data}")
     corpora = corpora or ["pressreleases", "wikipedia-half"]
-    corpus_paths = [shared / "corpora" / f"{c}.jsonl.gz" if "/" not in c else Path(c) for c in corpora]
-    for p in corpus_paths:
-        if not p.exists():
-            raise UnspinError(f"corpus not found: {p}")
+    corpus_paths = _corpus_paths(shared, corpora)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".pack-", dir=out.parent))
@@ -231,14 +234,10 @@ def build_pack(
             manifest["sources"]["lm"] = {"corpora": corpora, **stats}
             manifest["sources"]["names"] = {"corpora": corpora, **build_names(corpus_paths, work / NAMES_FILE,
                                                                               names_min_count, limit_docs)}
-            manifest["files"][NAMES_FILE] = {"bytes": (work / NAMES_FILE).stat().st_size,
-                                            "sha256": _sha256(work / NAMES_FILE)}
         elif old:
             shutil.copy2(old / "lm.bin", work / "lm.bin")
-            if (old / NAMES_FILE).is_file():
+            if (old / NAMES_FILE).is_file():  # built from the LM's corpora: it goes with the LM
                 shutil.copy2(old / NAMES_FILE, work / NAMES_FILE)
-                manifest["files"][NAMES_FILE] = {"bytes": (work / NAMES_FILE).stat().st_size,
-                                                "sha256": _sha256(work / NAMES_FILE)}
         if old and any((old / f).exists() for f in ("detector.json", "localizer.json", "fingerprint.json")):
             # a new lexicon or LM changes the features: the old detector and fingerprints no longer apply
             print("note: the rebuilt pack has no detector, localizer or fingerprint model; train them with "
@@ -248,6 +247,9 @@ def build_pack(
             if not f.exists():
                 raise UnspinError(f"cannot build {name}: no previous pack at {out} to take it from")
             manifest["files"][name] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+        if (work / NAMES_FILE).is_file():
+            manifest["files"][NAMES_FILE] = {"bytes": (work / NAMES_FILE).stat().st_size,
+                                            "sha256": _sha256(work / NAMES_FILE)}
         manifest["build_seconds"] = round(time.time() - t0, 1)
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         if out.exists():

@@ -222,6 +222,44 @@ def match_case(original: str, spun: str) -> str:
     return original
 
 
+def _substitution_index(tokens: list[Token], subs: list[Substitution]):
+    """Token start offsets, the substitutions by their first token, and the tokens they cover."""
+    starts = [t.start for t in tokens]
+    by_token: dict[int, Substitution] = {}
+    covered: set[int] = set()
+    for s in subs:
+        i, j = bisect.bisect_left(starts, s.start), bisect.bisect_left(starts, s.end)
+        by_token[i] = s
+        covered.update(range(i, j))
+    return starts, by_token, covered
+
+
+def _restored_sentence(starts: list[int], by_token: dict[int, Substitution], forms: list[str], a: int, b: int):
+    """The LM words of tokens[a:b] as restored, and for each token the index in them where its output
+    begins (for a token inside a substitution: where the next output begins)."""
+    restored_words: list[str] = []
+    starts_at: list[int] = []
+    i = a
+    while i < b:
+        starts_at.append(len(restored_words))
+        s = by_token.get(i)
+        if s is not None:
+            j = bisect.bisect_left(starts, s.end)
+            restored_words.extend(t.norm for t in _tokenize(s.original))
+            starts_at.extend([len(restored_words)] * (j - i - 1))
+            i = j
+        else:
+            restored_words.append(forms[i])
+            i += 1
+    return restored_words, starts_at
+
+
+def _with_added(previous: "Restoration", subs: list[Substitution], added: list[Substitution], text: str):
+    result = dataclasses.replace(previous, substitutions=sorted(subs + added, key=lambda s: s.start))
+    result.restored = apply_substitutions(text, result.substitutions)
+    return result
+
+
 class Restorer:
     """Decode the most plausible original wording of a document (scikit-learn style: plain constructor)."""
 
@@ -457,16 +495,11 @@ class Restorer:
         if cfg.consistency_prior <= 0:
             return previous
         tokens = doc.tokens()
-        starts = [t.start for t in tokens]
         subs = sorted(previous.substitutions, key=lambda s: s.start)
+        starts, by_token, covered = _substitution_index(tokens, subs)
         confident: dict[str, set[str]] = {}
-        by_token: dict[int, Substitution] = {}  # first token of each substitution
-        covered = set()
-        for s in subs:
-            i, j = bisect.bisect_left(starts, s.start), bisect.bisect_left(starts, s.end)
-            by_token[i] = s
-            covered.update(range(i, j))
-            key = " ".join(t.norm for t in tokens[i:j])
+        for i, s in by_token.items():
+            key = " ".join(t.norm for t in tokens[i : bisect.bisect_left(starts, s.end)])
             if key and s.confidence >= cfg.consistency_min_confidence:
                 confident.setdefault(key, set()).add(s.original.lower())
         if not confident:
@@ -478,20 +511,8 @@ class Restorer:
         forms = self.lm_words(tokens, sents)
         for a, b in sents:
             priors = None
-            restored_words: list[str] = []  # the sentence as restored so far, for the LM context
-            starts_at: list[int] = []  # index into restored_words where each token's output begins
-            i = a
-            while i < b:
-                starts_at.append(len(restored_words))
-                s = by_token.get(i)
-                if s is not None:
-                    j = bisect.bisect_left(starts, s.end)
-                    restored_words.extend(t.norm for t in _tokenize(s.original))
-                    starts_at.extend([len(restored_words)] * (j - i - 1))
-                    i = j
-                else:
-                    restored_words.append(forms[i])
-                    i += 1
+            # the sentence as restored, for the LM context
+            restored_words, starts_at = _restored_sentence(starts, by_token, forms, a, b)
             for i in range(a, b):
                 for n in lengths:
                     key = " ".join(t.norm for t in tokens[i : i + n]) if i + n <= b else ""
@@ -522,17 +543,13 @@ class Restorer:
                                                   original=match_case(detokenize(e.words), span),
                                                   confidence=p_swap, evidence=e.evidence))
                         covered.update(range(i, i + n))
-        if not added:
-            return previous
-        result = dataclasses.replace(previous, substitutions=sorted(subs + added, key=lambda s: s.start))
-        result.restored = apply_substitutions(doc.text, result.substitutions)
-        return result
+        return _with_added(previous, subs, added, doc.text) if added else previous
 
     def restore_names(self, doc: Document, previous: Restoration, names: frozenset[str]) -> Restoration:
         """Spun words inside capitalised names (see :mod:`unspin.names`). For each run of capitalised words
-        not yet restored, a word that belongs to no known name of the run is weighed again, in the restored
-        context, keeping it against the originals that make a known name of the run with it
-        ("World Sequence": *series* makes "world series"), with the swap prior ``name_swap_prior``. Nothing
+        not yet restored, a word that belongs to no known name inside the run is weighed again, in the
+        restored context, keeping it against the originals that make the whole run a known name ("World
+        Sequence": *series* makes "world series"), with the swap prior ``name_swap_prior``. Nothing
         else moves. Returns ``previous`` itself when nothing changes."""
         from .names import run_key, title_runs
 
@@ -540,14 +557,8 @@ class Restorer:
         if cfg.name_swap_prior <= 0 or not names:
             return previous
         tokens = doc.tokens()
-        starts = [t.start for t in tokens]
         subs = sorted(previous.substitutions, key=lambda s: s.start)
-        by_token: dict[int, Substitution] = {}
-        covered = set()
-        for s in subs:
-            i, j = bisect.bisect_left(starts, s.start), bisect.bisect_left(starts, s.end)
-            by_token[i] = s
-            covered.update(range(i, j))
+        starts, by_token, covered = _substitution_index(tokens, subs)
         lines = caps_lines(doc.text)
         sents = sentences(tokens, doc.text)
         forms: list[str] | None = None
@@ -558,9 +569,9 @@ class Restorer:
                     if not covered.intersection(range(i, j)) and not _line_is_caps(lines, tokens[i].start)]
             for i, j in runs:
                 words = [t.norm for t in tokens[i:j]]
-                # sub-runs of two or more words: a word inside a known one is part of a real name
-                subruns = [(p, r) for p in range(i, j) for r in range(p + 2, j + 1)]
-                protected = {k for p, r in subruns if run_key(tokens, p, r) in names for k in range(p, r)}
+                # a word inside a known name of two or more words (the whole run or part of it) is real
+                protected = {k for p in range(i, j) for r in range(p + 2, j + 1)
+                             if run_key(tokens, p, r) in names for k in range(p, r)}
                 for k in range(i, j):
                     if k in protected or not tokens[k].is_word:
                         continue
@@ -573,16 +584,7 @@ class Restorer:
                         continue
                     if forms is None:
                         forms = self.lm_words(tokens, sents)
-                    context = []  # the sentence as restored so far, up to k
-                    n = a
-                    while n < k:
-                        s = by_token.get(n)
-                        if s is not None:
-                            context.extend(t.norm for t in _tokenize(s.original))
-                            n = bisect.bisect_left(starts, s.end)
-                        else:
-                            context.append(forms[n])
-                            n += 1
+                    context, _ = _restored_sentence(starts, by_token, forms, a, k)  # as restored, up to k
                     _, state = lm.extend(lm.begin(), context)
                     right = forms[k + 1 : min(b, k + 1 + cfg.context_after)]
                     keep = _Edge(k, k + 1, (forms[k],), math.log1p(-q))
@@ -596,11 +598,7 @@ class Restorer:
                         added.append(Substitution(start=tokens[k].start, end=tokens[k].end, spun=span,
                                                   original=match_case(detokenize(e.words), span),
                                                   confidence=p_swap, evidence=f"{e.evidence},{KNOWN_NAME}"))
-        if not added:
-            return previous
-        result = dataclasses.replace(previous, substitutions=sorted(subs + added, key=lambda s: s.start))
-        result.restored = apply_substitutions(doc.text, result.substitutions)
-        return result
+        return _with_added(previous, subs, added, doc.text) if added else previous
 
     def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], forms: list[str], scale: float,
               beam: int, final: bool = True, suspects: dict | None = None,
