@@ -466,7 +466,21 @@ def test_wordnet_spun_text_is_recognised_and_decoded_with_wordnet_weighted_up(ch
     assert adapted > plain
 
 
-def test_localiser_priors_redecode_spun_text_only(checker):
+def test_a_content_farm_page_is_decoded_with_the_swaps_seen_on_real_pages_weighted_up(checker):
+    """A page named a phrase-dictionary spinner's (the content-farm family of the real pages) is decoded
+    again with every real page's observed swaps weighted up, and the report says so."""
+    import unspin.api
+
+    bonus = unspin.api.FAMILY_DECODING["phrase-dictionary spinner"]["layer_bonus"]
+    assert bonus == {"observed": 1.0}
+    report = checker.check(KARABAKH)
+    assert report.family["name"] == "phrase-dictionary spinner" and report.family["probability"] >= 0.6
+    assert any("phrase-dictionary spinner" in n and "weighted up" in n for n in report.notes)
+    observed = {(s.spun.lower(), s.original.lower()) for s in report.substitutions if "observed:" in s.evidence}
+    assert {("the place", "where"), ("for the reason that", "since"), ("stated", "said")} <= observed
+
+
+def test_localiser_priors_redecode_spun_text_only(checker, monkeypatch):
     """A text not judged clean is decoded again with the localiser's per-word priors; a clean one is not,
     and setting word_prior_scale to 0 turns it off."""
     import dataclasses
@@ -475,6 +489,7 @@ def test_localiser_priors_redecode_spun_text_only(checker):
 
     from unspin.spinners import PhraseSpinner
 
+    monkeypatch.setattr(unspin.api, "FAMILY_DECODING", {})  # no family decoding either
     spun = PhraseSpinner(seed=3).spin(CLEAN_NEWS["wildfire"]).text
     with_priors = checker.check(spun)
     assert with_priors.verdict != "not spun" and with_priors.flagged
@@ -482,7 +497,6 @@ def test_localiser_priors_redecode_spun_text_only(checker):
     without = off.check(spun)
     assert without.spin_probability == with_priors.spin_probability  # detection is the first decoding's
     assert without.restored != with_priors.restored
-    assert without.family["name"] not in unspin.api.FAMILY_DECODING
     first = checker.restorer.restore(unspin.Document(spun))
     assert without.restored == first.restored  # no second decoding without priors (or a family to adapt to)
     clean = checker.check(CLEAN_NEWS["wildfire"])

@@ -154,7 +154,7 @@ def test_check_json_report_fields_and_offsets(karabakh_json):
     assert len(r["substitutions"]) >= 15
     assert_offsets_valid(r)
     assert r["restored"] != r["text"]
-    assert r["notes"] == []
+    assert r["notes"] == ["restored with the dictionary of a phrase-dictionary spinner weighted up"]
 
 
 def test_check_two_inputs_give_json_lines():

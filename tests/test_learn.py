@@ -300,3 +300,44 @@ def test_bench_without_learning_holds_out_every_observed_page(monkeypatch):
     unlearned = bench.bench_real_pairs(SHARED, "test", learned=False)
     assert not unlearned["learned"] and seen and all(set(tags) <= set(ex) for ex in seen)
     assert unlearned["total"]["recovered"] == 0  # the fake restores nothing: the scoring still runs
+
+
+@pytest.mark.parametrize("spun, original, known, parts", [
+    # a listed stretch of text: the differences between its unchanged words
+    ("limping via 42 mins", "limping through 42 minutes", set(), [("via", "through"), ("mins", "minutes")]),
+    ("lastly acquired some assist", "finally got some help", set(),
+     [("lastly", "finally"), ("acquired", "got"), ("assist", "help")]),
+    # a block of neighbouring swaps: a known word pair peeled off its edge leaves the phrase swap
+    ("spring recreation in opposition to", "spring game against", {("recreation", "game")},
+     [("recreation", "game"), ("in opposition to", "against")]),
+    ("spring recreation in opposition to", "spring game against", set(), [("recreation in opposition to", "game against")]),
+    # an added word: which neighbour it belongs to is a guess, so it is not split off
+    ("second one time", "second time", set(), []),
+    ("profitable the following two video games", "winning the next two games", set(),
+     [("profitable", "winning"), ("following", "next")]),
+    # nothing smaller inside
+    ("stated", "said", set(), []),
+    ("for the reason that", "since", set(), []),
+])
+def test_split_swap(spun, original, known, parts):
+    assert ln.split_swap(spun, original, known) == parts
+
+
+def test_learning_a_block_of_swaps_also_learns_its_parts(pack, tmp_path):
+    """Pages learnt together: one shows *recreation* for game alone, another a block where it stands beside
+    another swap; the block's other part is learnt as a swap of its own and restored elsewhere."""
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [
+        {"id": "p1", "spun_text": "The recreation ended late in the evening after a long delay.",
+         "original_text": "The game ended late in the evening after a long delay."},
+        {"id": "p2", "spun_text": "He pitched in the spring recreation in opposition to Boston on Sunday night.",
+         "original_text": "He pitched in the spring game against Boston on Sunday night."},
+    ]
+    pairs.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    ln.learn(pairs, pack, vectors=False)
+    lex = lx.Lexicon(pack / "lexicon.tsv.gz")
+    assert "against" in [c.original for c in lex.lookup("in opposition to")]
+    assert "game against" in [c.original for c in lex.lookup("recreation in opposition to")]  # kept whole too
+    side = json.loads((pack / ln.SIDECAR).read_text())
+    pages = {(s, o): p for s, o, _, p in side["layers"]["learned"]["pairs"]}
+    assert pages[("in opposition to", "against")] == ["p2"]

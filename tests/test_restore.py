@@ -142,3 +142,48 @@ def test_small_digits_are_weighed_only_in_the_second_decoding(tmp_path, monkeypa
     assert [(s.spun, s.original) for s in second.substitutions] == [("4", "four")]
     off = Restorer(restorer.lexicon, restorer.scorer, dataclasses.replace(cfg, digit_prior=0.0))
     assert off.restore(doc, word_priors={}).restored == "He allowed 4 hits."
+
+
+def test_swaps_that_change_meaning_are_left_in_the_second_decoding(tmp_path, monkeypatch):
+    """A thesaurus lists *second* beside sixth and *him* beside me, but no synonym spinner writes one for the
+    other: the decoding of a text already judged spun never makes such a swap; the first decoding (whose
+    numbers the detector was trained on) still weighs them."""
+    from conftest import write_arpa
+    from unspin import lexicon as lx
+    from unspin.lm import KenLMScorer
+    from unspin.restore import RestoreConfig, Restorer, changes_meaning
+
+    assert changes_meaning("sixth", ("second",)) and changes_meaning("me", ("him",))
+    assert changes_meaning("5", ("four",)) and changes_meaning("3rd", ("second",))
+    assert not changes_meaning("4", ("four",)) and not changes_meaning("forty first", ("41st",))
+    assert not changes_meaning("stated", ("said",)) and not changes_meaning("helium", ("he",))
+    assert not changes_meaning("primary", ("first",)) and not changes_meaning("me", ("me",))
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    arpa = write_arpa(["he homered in the second inning .", "they told him so ."] * 4, tmp_path / "lm.arpa")
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(lx.thesaurus_pairs([("second", ["sixth"]), ("him", ["me"])], "moby", 0.0), table)
+    restorer = Restorer(lx.Lexicon(table), KenLMScorer(arpa),
+                        RestoreConfig(adapt_prior=False, sim_default=0.9, swap_prior=0.4))
+    doc = Document("He homered in the sixth inning. They told me so.")
+    first = restorer.restore(doc)
+    assert {(s.spun, s.original) for s in first.substitutions} == {("sixth", "second"), ("me", "him")}
+    second = restorer.restore(doc, word_priors={})
+    assert second.substitutions == [] and second.restored == doc.text
+
+
+def test_layer_bonus_names_a_layer_or_a_layer_and_page(restorer):
+    """``layer_bonus`` weighs a whole layer up ("observed": every real page's swaps, for a page of the family
+    they come from) or one page's layer ("observed:x")."""
+    import dataclasses
+
+    from unspin.lexicon import Candidate
+    from unspin.restore import Restorer
+
+    cand = Candidate("journalists", "moby,observed:x", None, 0)
+    base = restorer.channel_logweight(cand)
+    for bonus in ({"observed": 1.0}, {"observed:x": 1.0}):
+        cfg = dataclasses.replace(restorer.config, layer_bonus=bonus)
+        assert Restorer(restorer.lexicon, restorer.scorer, cfg).channel_logweight(cand) == base + 1.0
+    cfg = dataclasses.replace(restorer.config, layer_bonus={"observed:y": 1.0, "wordnet": 2.0})
+    assert Restorer(restorer.lexicon, restorer.scorer, cfg).channel_logweight(cand) == base

@@ -21,7 +21,9 @@ from .restore import Restorer, RestoreConfig, apply_substitutions
 # the original's form ("allege" for said), so a base form standing for an inflected original costs less
 # than in unknown text (-1.0 instead of -3.0; on 20 dev documents each, nlpaug 38.4% -> 42.8% and unspin's
 # WordNet spinner 49.3% -> 53.0%, break rates unchanged at 5.0% and 5.2%).
-FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}, "reinflect_logweight": -1.0}}
+FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}, "reinflect_logweight": -1.0},
+                   # swaps seen on real content-farm pages (any page): the family whose dictionary they come from
+                   "phrase-dictionary spinner": {"layer_bonus": {"observed": 1.0}}}
 # Below this many words a text is never called "not spun" (it is "uncertain"): too little to judge.
 MIN_VERDICT_WORDS = 25
 

@@ -312,6 +312,40 @@ def _block_pairs(s: list[Token], o: list[Token]) -> Iterator[tuple[list[Token], 
         yield s, o
 
 
+def split_swap(spun: str, original: str, known: set[tuple[str, str]] | frozenset = frozenset()
+               ) -> list[tuple[str, str]]:
+    """The smaller swaps one observed swap is made of (both sides normalised phrases), or ``[]`` when it
+    is not made of smaller ones.
+
+    A hand-listed swap is often a stretch of text ("limping via 42 mins" <- limping through 42 minutes),
+    and an aligned one a block of several neighbouring swaps ("recreation in opposition to" <- game
+    against): as such they only ever recur in that same stretch. Split into the differences between its
+    unchanged words (via <- through, mins <- minutes), and with the word pairs already ``known`` peeled
+    off either edge of a difference (recreation <- game, which leaves in opposition to <- against), they
+    carry over to other text of the same spinner. Words the spinner added or dropped are not split off:
+    which neighbour they belong to is a guess ("second one" <- second, but "video games" <- games)."""
+    s, o = spun.split(), original.split()
+    parts: list[tuple[str, str]] = []
+    ops = SequenceMatcher(None, s, o, autojunk=False).get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag != "replace" or any(ops[n][0] != "equal" for n in (k - 1, k + 1) if 0 <= n < len(ops)):
+            continue  # unchanged words, or a difference next to an insertion or deletion (unclear edges)
+        bs, bo = s[i1:i2], o[j1:j2]
+        if len(bs) == len(bo):
+            parts.extend((a, b) for a, b in zip(bs, bo) if a != b)
+            continue
+        while len(bs) > 1 and len(bo) > 1 and (bs[0], bo[0]) in known:
+            parts.append((bs[0], bo[0]))
+            bs, bo = bs[1:], bo[1:]
+        tail = []
+        while len(bs) > 1 and len(bo) > 1 and (bs[-1], bo[-1]) in known:
+            tail.append((bs[-1], bo[-1]))
+            bs, bo = bs[:-1], bo[:-1]
+        parts.append((" ".join(bs), " ".join(bo)))
+        parts.extend(reversed(tail))
+    return [] if parts == [(spun, original)] else parts
+
+
 def align_pair(spun: str, original: str, min_similarity: float = 0.5) -> list[Swap]:
     """The swaps that turned ``original`` into ``spun``, with offsets into ``spun``, in text order.
 
@@ -375,6 +409,14 @@ def _extract_by_page(pairs: Iterable[tuple[str, str, str]]) -> dict[str, Counter
         c = out.setdefault(pid, Counter())
         for sw in align_pair(spun, original):
             c[(norm_phrase(sw.spun), norm_phrase(sw.original))] += 1
+    # a block of neighbouring swaps also teaches its parts (see split_swap), peeled with the word pairs of
+    # all the pages learnt together
+    known = {k for c in out.values() for k in c if " " not in k[0] and " " not in k[1]}
+    for c in out.values():
+        for (s, o), n in list(c.items()):
+            for part in split_swap(s, o, known):
+                if not _function_only(part[0]) or not _function_only(part[1]):
+                    c[part] += n
     return out
 
 

@@ -34,6 +34,40 @@ _CLITIC = re.compile(r"^(?:n't|'s|'re|'ve|'ll|'d|'m)$")
 _DIGITS = frozenset("123456789")
 _NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "]", "%"}
 
+# Words whose meaning a synonym spinner keeps: it swaps a word for a word that means the same, so one personal
+# pronoun never stands for another ("me" for him) and a number never for a different number ("sixth" for
+# second), though thesauri list them side by side. (Spinners do write a number another way: "4" for four,
+# "forty first" for 41st.)
+_PRONOUNS = frozenset(
+    "i me my mine myself you your yours yourself yourselves he him his himself she her hers herself it its itself "
+    "we us our ours ourselves they them their theirs themselves".split())
+_NUMBER_VALUES = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_VALUES.update({w: n for n, w in enumerate(
+    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()) if n})
+_ORDINAL_DIGITS = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+
+
+def _number_value(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    m = _ORDINAL_DIGITS.match(word)
+    return int(m.group(1)) if m else _NUMBER_VALUES.get(word)
+
+
+def changes_meaning(spun: str, original: tuple[str, ...]) -> bool:
+    """Whether restoring the one-word ``spun`` (normalised) as ``original`` would swap a personal pronoun
+    for another or a number for a different number: a change of facts, not of wording."""
+    if len(original) != 1 or " " in spun:
+        return False
+    o = original[0]
+    if spun in _PRONOUNS and o in _PRONOUNS:
+        return spun != o
+    vs, vo = _number_value(spun), _number_value(o)
+    return vs is not None and vo is not None and vs != vo
+
 
 @dataclass
 class RestoreConfig:
@@ -333,8 +367,9 @@ class Restorer:
 
     def _base_logweight(self, c) -> float:
         cfg = self.config
-        bonus = max((cfg.layer_bonus.get(layer, 0.0) for layer in c.evidence.split(",")), default=0.0) \
-            if cfg.layer_bonus else 0.0
+        # a bonus named by layer ("wordnet") or by layer and page ("observed:page-1")
+        bonus = max((cfg.layer_bonus.get(layer, cfg.layer_bonus.get(layer.split(":")[0], 0.0))
+                     for layer in c.evidence.split(",")), default=0.0) if cfg.layer_bonus else 0.0
         return bonus + self._layer_logweight(c)
 
     def _layer_logweight(self, c) -> float:
@@ -380,7 +415,7 @@ class Restorer:
 
     # -- lattice -----------------------------------------------------------------------------------
     def _edges(self, tokens: list[Token], a: int, b: int, priors: list[float],
-               forms: list[str]) -> tuple[list[list[_Edge]], int]:
+               forms: list[str], keep_meaning: bool = False) -> tuple[list[list[_Edge]], int]:
         cfg = self.config
         edges: list[list[_Edge]] = [[] for _ in range(b - a)]
         candidate_words = 0
@@ -398,6 +433,8 @@ class Restorer:
                 span_prior = min(span_prior, pj)
                 key = " ".join(t.norm for t in tokens[i:j])
                 for logw, words, evidence in self._candidates(key):
+                    if keep_meaning and changes_meaning(key, words):
+                        continue
                     edges[i - a].append(_Edge(i, j, words, math.log(span_prior) + logw, evidence))
                     had = True
             candidate_words += had
@@ -579,6 +616,7 @@ class Restorer:
                     # one is mostly chance (on dev, "Fars Provincial League" -> *Little League*)
                     originals = [(logw, cand, evidence) for logw, cand, evidence in self._candidates(tokens[k].norm)
                                  if len(cand) == 1 and cand[0].isalpha()
+                                 and not changes_meaning(tokens[k].norm, cand)
                                  and " ".join(words[:k - i] + [cand[0]] + words[k - i + 1:]) in names]
                     if not originals:
                         continue
@@ -619,7 +657,9 @@ class Restorer:
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
-            edges, cw = self._edges(tokens, a, b, priors, forms)
+            # the decoding of a text already judged spun (``digits``) restores only swaps that keep the
+            # meaning; earlier decodings keep every candidate, as the detector and localiser were trained so
+            edges, cw = self._edges(tokens, a, b, priors, forms, keep_meaning=digits)
             result.candidate_words += cw
             path = self._decode(edges, a, b, beam)
             judged: dict = {}
