@@ -414,9 +414,11 @@ def _extract_by_page(pairs: Iterable[tuple[str, str, str]]) -> dict[str, Counter
     known = {k for c in out.values() for k in c if " " not in k[0] and " " not in k[1]}
     for c in out.values():
         for (s, o), n in list(c.items()):
-            for part in split_swap(s, o, known):
-                if not _function_only(part[0]) or not _function_only(part[1]):
-                    c[part] += n
+            for ps, po in split_swap(s, o, known):
+                # as for aligned swaps: no function-word-only parts, and number rewrites are not split out
+                if ((not _function_only(ps) or not _function_only(po)) and not any(ch.isdigit() for ch in ps + po)
+                        and any(ch.isalpha() for ch in ps) and any(ch.isalpha() for ch in po)):
+                    c[(ps, po)] += n
     return out
 
 

@@ -208,7 +208,8 @@ def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
     known |= {part for s, o, _ in rows for part in split_swap(s, o) if " " not in part[0] and " " not in part[1]}
     for s, o, layer in rows:
         parts = [(ps, po) for ps, po in split_swap(s, o, known)
-                 if not (_function_only(ps) and _function_only(po)) and not any(c.isdigit() for c in ps + po)]
+                 if not (_function_only(ps) and _function_only(po)) and not any(c.isdigit() for c in ps + po)
+                 and any(c.isalpha() for c in ps) and any(c.isalpha() for c in po)]
         for ps, po in [(s, o), *parts]:
             if len(ps.split()) <= MAX_SPUN_TOKENS and len(po.split()) <= MAX_SPUN_TOKENS:
                 yield ps, po, 0.0, layer
