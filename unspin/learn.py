@@ -346,6 +346,16 @@ def split_swap(spun: str, original: str, known: set[tuple[str, str]] | frozenset
     return [] if parts == [(spun, original)] else parts
 
 
+def learnable_parts(spun: str, original: str, known: set[tuple[str, str]] | frozenset = frozenset()
+                    ) -> list[tuple[str, str]]:
+    """The parts of a swap (:func:`split_swap`) worth learning on their own: as for aligned swaps, not a
+    function word for a function word (too often a rewording: "on" <- at), no number rewrites (the numbers
+    layer's job), and letters on both sides."""
+    return [(ps, po) for ps, po in split_swap(spun, original, known)
+            if not (_function_only(ps) and _function_only(po)) and not any(c.isdigit() for c in ps + po)
+            and any(c.isalpha() for c in ps) and any(c.isalpha() for c in po)]
+
+
 def align_pair(spun: str, original: str, min_similarity: float = 0.5) -> list[Swap]:
     """The swaps that turned ``original`` into ``spun``, with offsets into ``spun``, in text order.
 
@@ -414,11 +424,8 @@ def _extract_by_page(pairs: Iterable[tuple[str, str, str]]) -> dict[str, Counter
     known = {k for c in out.values() for k in c if " " not in k[0] and " " not in k[1]}
     for c in out.values():
         for (s, o), n in list(c.items()):
-            for ps, po in split_swap(s, o, known):
-                # as for aligned swaps: no function-word-only parts, and number rewrites are not split out
-                if ((not _function_only(ps) or not _function_only(po)) and not any(ch.isdigit() for ch in ps + po)
-                        and any(ch.isalpha() for ch in ps) and any(ch.isalpha() for ch in po)):
-                    c[(ps, po)] += n
+            for part in learnable_parts(s, o, known):
+                c[part] += n
     return out
 
 

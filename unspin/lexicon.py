@@ -193,7 +193,7 @@ def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
     """Observed real swaps; the layer name carries the example id so evaluation can hold a page out.
     A listed stretch of text ("limping via 42 mins") also gives the swaps it is made of (via <- through,
     mins <- minutes; see :func:`unspin.learn.split_swap`), under the same page's layer."""
-    from .learn import _function_only, split_swap
+    from .learn import learnable_parts, split_swap
 
     rows = []
     with open(path, encoding="utf-8") as f:
@@ -207,10 +207,7 @@ def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
     known = {(s, o) for s, o, _ in rows if " " not in s and " " not in o}
     known |= {part for s, o, _ in rows for part in split_swap(s, o) if " " not in part[0] and " " not in part[1]}
     for s, o, layer in rows:
-        parts = [(ps, po) for ps, po in split_swap(s, o, known)
-                 if not (_function_only(ps) and _function_only(po)) and not any(c.isdigit() for c in ps + po)
-                 and any(c.isalpha() for c in ps) and any(c.isalpha() for c in po)]
-        for ps, po in [(s, o), *parts]:
+        for ps, po in [(s, o), *learnable_parts(s, o, known)]:
             if len(ps.split()) <= MAX_SPUN_TOKENS and len(po.split()) <= MAX_SPUN_TOKENS:
                 yield ps, po, 0.0, layer
 
@@ -221,7 +218,7 @@ def aligned_pair_swaps(path: Path) -> Iterator[tuple[str, str, float, str]]:
     to other pages of the same spinner (within <- in). Tagged with the page id like ``observed_pairs``, so
     evaluation can hold a page out. Function-word-only swaps seen this way are too noisy ("of" <- in) and
     number rewrites are the numbers layer's job."""
-    from .learn import _function_only, align_pair, split_swap
+    from .learn import _function_only, align_pair, learnable_parts
 
     found = []
     with open(path, encoding="utf-8") as f:
@@ -234,7 +231,7 @@ def aligned_pair_swaps(path: Path) -> Iterator[tuple[str, str, float, str]]:
     # a block of neighbouring swaps also gives its parts, peeled with the word pairs of all the pages
     known = {(s, o) for s, o, _ in found if " " not in s and " " not in o}
     for s0, o0, layer in found:
-        for s, o in [(s0, o0), *split_swap(s0, o0, known)]:
+        for s, o in [(s0, o0), *learnable_parts(s0, o0, known)]:
             if (s and o and s != o and not _function_only(s) and not any(c.isdigit() for c in s + o)
                     and len(s.split()) <= MAX_SPUN_TOKENS and len(o.split()) <= MAX_SPUN_TOKENS):
                 yield s, o, 0.0, layer
