@@ -472,7 +472,7 @@ def test_a_content_farm_page_is_decoded_with_the_swaps_seen_on_real_pages_weight
     import unspin.api
 
     bonus = unspin.api.FAMILY_DECODING["phrase-dictionary spinner"]["layer_bonus"]
-    assert bonus == {"observed": 1.0}
+    assert bonus == {"observed": 1.0, "tortured-words": 1.0}
     report = checker.check(KARABAKH)
     assert report.family["name"] == "phrase-dictionary spinner" and report.family["probability"] >= 0.6
     assert any("phrase-dictionary spinner" in n and "weighted up" in n for n in report.notes)
