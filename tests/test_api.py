@@ -501,3 +501,24 @@ def test_localiser_priors_redecode_spun_text_only(checker, monkeypatch):
     assert without.restored == first.restored  # no second decoding without priors (or a family to adapt to)
     clean = checker.check(CLEAN_NEWS["wildfire"])
     assert clean.verdict == "not spun" and clean.restored == off.check(CLEAN_NEWS["wildfire"]).restored
+
+
+def test_family_decoders_are_kept_across_documents(checker):
+    """A spinner family's decoder is made once and reused (its candidate cache stays warm); a change of the
+    checker's settings or of the family's adaptation makes a new one."""
+    import dataclasses
+
+    from unspin.restore import Restorer
+
+    adapt = {"layer_bonus": {"observed": 1.0}}
+    first = checker._family_restorer("phrase-dictionary spinner", adapt, False)
+    assert first.config.layer_bonus == {"observed": 1.0}
+    assert checker._family_restorer("phrase-dictionary spinner", adapt, False) is first
+    assert checker._family_restorer("phrase-dictionary spinner", {"layer_bonus": {"observed": 2.0}}, False) is not first
+    old = checker.restorer
+    try:
+        checker.restorer = Restorer(old.lexicon, old.scorer, dataclasses.replace(old.config, swap_prior=0.2))
+        changed = checker._family_restorer("phrase-dictionary spinner", adapt, False)
+        assert changed.config.swap_prior == 0.2 and changed.config.layer_bonus == {"observed": 1.0}
+    finally:
+        checker.restorer = old

@@ -72,6 +72,9 @@ class Checker:
             self.reranker = neural if isinstance(neural, NeuralReranker) else NeuralReranker()
             # kept across documents, like self.restorer, so its candidate cache stays warm
             self._neural_restorer = Restorer(self.lexicon, self.scorer, self.restorer.config, reranker=self.reranker)
+        # the decoders of the spinner families (FAMILY_DECODING), made on first use and kept, like
+        # self.restorer, so that their candidate caches stay warm across documents
+        self._family_restorers: dict = {}
         self.sources = None
         if sources is not None:
             from .source import SourceIndex
@@ -107,8 +110,7 @@ class Checker:
             # and decode again (features, verdict and family stay those of the first decoding, which the
             # detector was trained on).
             if adapt:
-                config = dataclasses.replace(self.restorer.config, **adapt)
-                restorer = Restorer(self.lexicon, self.scorer, config, reranker=self.reranker if rerank else None)
+                restorer = self._family_restorer(family["name"], adapt, rerank)
             elif rerank:
                 if self._neural_restorer.config is not self.restorer.config:  # the caller swapped the config
                     self._neural_restorer = Restorer(self.lexicon, self.scorer, self.restorer.config,
@@ -156,6 +158,16 @@ class Checker:
                 report.notes.append(f"copied from {best['id']} ({best['score']:.0%} of the text aligned); "
                                     "restored from it")
         return report
+
+    def _family_restorer(self, name: str, adapt: dict, rerank: bool) -> Restorer:
+        """The decoder for a text of the named spinner family: this checker's settings with ``adapt``."""
+        key = (name, rerank)
+        hit = self._family_restorers.get(key)
+        if hit is None or hit[0] is not self.restorer.config or hit[1] != adapt:  # settings changed since
+            config = dataclasses.replace(self.restorer.config, **adapt)
+            restorer = Restorer(self.lexicon, self.scorer, config, reranker=self.reranker if rerank else None)
+            hit = self._family_restorers[key] = (self.restorer.config, dict(adapt), restorer)
+        return hit[2]
 
     def check(self, text: str, name: str = "<text>") -> Report:
         return self.check_document(from_text(text, name=name))
