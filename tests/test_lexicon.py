@@ -144,3 +144,21 @@ def test_direct_lemminflect_lookups_match_its_public_calls():
             want = tuple(lemminflect.getInflection(w, tag=tag, inflect_oov=False))
             assert lx._inflection_of(w, tag) == want, (w, tag)
     assert lx._inflection_of("say", "VBD") == ("said",) and lx._inflection_of("xyzzy", "VBD") == ()
+
+
+def test_observed_stretches_also_give_their_parts_under_the_same_page(tmp_path):
+    """A hand-listed stretch of text gives the swaps it is made of, tagged with its page, peeled with the
+    word pairs listed elsewhere; function-word and number parts are left out."""
+    tsv = tmp_path / "substitutions.tsv"
+    tsv.write_text(
+        "spun\toriginal\texample_pair_id\tevidence\n"
+        "limping via 42 mins\tlimping through 42 minutes\tpage-a\tverified\n"
+        "recreation 5\tgame 5\tpage-b\tverified\n"
+        "spring recreation in opposition to\tspring game against\tpage-c\tverified\n"
+        "on the spoil\tat the break\tpage-a\tinferred\n", encoding="utf-8")
+    rows = [(s, o, layer) for s, o, _, layer in lx.observed_pairs(tsv)]
+    assert ("limping via 42 mins", "limping through 42 minutes", "observed:page-a") in rows  # kept whole too
+    assert ("mins", "minutes", "observed:page-a") in rows and ("spoil", "break", "observed:page-a") in rows
+    assert ("recreation", "game", "observed:page-b") in rows
+    assert ("in opposition to", "against", "observed:page-c") in rows  # recreation <- game peeled off
+    assert not any(o in ("through", "at") for _, o, _ in rows)  # via <- through, on <- at: function words only
