@@ -26,7 +26,12 @@ FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}, "r
                    # their dictionary comes from) and the word swaps of tortured phrases (spinners' output
                    # found in papers, a list far more spinner-like than a thesaurus: 4 of 53 real swaps in
                    # 4,260 pairs). Dev: the ohtani page 14 -> 16 recovered, 12 broken; see BENCHMARKS.md.
-                   "phrase-dictionary spinner": {"layer_bonus": {"observed": 1.0, "tortured-words": 1.0}}}
+                   # And it is a tool with one fixed dictionary (the real pages swap every "patch", every "by
+                   # means of" alike), so one dictionary per document is trusted more: a restoration made with
+                   # confidence 0.7 (not 0.8) carries over to the word's other occurrences, with channel
+                   # bonus 2.0 (not 1.0). Dev: the ohtani page 16 -> 19 recovered, 12 broken.
+                   "phrase-dictionary spinner": {"layer_bonus": {"observed": 1.0, "tortured-words": 1.0},
+                                                 "consistency_bonus": 2.0, "consistency_min_confidence": 0.7}}
 # Below this many words a text is never called "not spun" (it is "uncertain"): too little to judge.
 MIN_VERDICT_WORDS = 25
 
