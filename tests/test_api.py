@@ -518,10 +518,12 @@ def test_family_decoders_are_kept_across_documents(checker):
     assert first.config.layer_bonus == {"observed": 1.0}
     assert checker._family_restorer("phrase-dictionary spinner", adapt, False) is first
     assert checker._family_restorer("phrase-dictionary spinner", {"layer_bonus": {"observed": 2.0}}, False) is not first
+    adapt["layer_bonus"]["observed"] = 3.0  # changed in place
+    assert checker._family_restorer("phrase-dictionary spinner", adapt, False).config.layer_bonus == {"observed": 3.0}
     old = checker.restorer
     try:
         checker.restorer = Restorer(old.lexicon, old.scorer, dataclasses.replace(old.config, swap_prior=0.2))
         changed = checker._family_restorer("phrase-dictionary spinner", adapt, False)
-        assert changed.config.swap_prior == 0.2 and changed.config.layer_bonus == {"observed": 1.0}
+        assert changed.config.swap_prior == 0.2 and changed.config.layer_bonus == {"observed": 3.0}
     finally:
         checker.restorer = old

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
@@ -169,9 +170,10 @@ class Checker:
         key = (name, rerank)
         hit = self._family_restorers.get(key)
         if hit is None or hit[0] is not self.restorer.config or hit[1] != adapt:  # settings changed since
+            adapt = copy.deepcopy(adapt)  # the decoder keeps these settings, whatever becomes of the caller's
             config = dataclasses.replace(self.restorer.config, **adapt)
             restorer = Restorer(self.lexicon, self.scorer, config, reranker=self.reranker if rerank else None)
-            hit = self._family_restorers[key] = (self.restorer.config, dict(adapt), restorer)
+            hit = self._family_restorers[key] = (self.restorer.config, adapt, restorer)
         return hit[2]
 
     def check(self, text: str, name: str = "<text>") -> Report:
