@@ -248,6 +248,12 @@ def _ordinal_word(word: str) -> str:
     return _ORD.get(word, word[:-1] + "ieth" if word.endswith("y") else word + "th")
 
 
+def number_word_values() -> dict[str, int]:
+    """One-word cardinals and ordinals up to twenty and their values ("four": 4, "sixth": 6)."""
+    words = [*_UNITS, _TENS[0]]
+    return {**{w: n for n, w in enumerate(words)}, **{_ordinal_word(w): n for n, w in enumerate(words) if n}}
+
+
 def _suffix(n: int) -> str:
     return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from .document import NAME_TOKEN, OPENERS, Document, Substitution, Token, lm_forms, tokenize as _tokenize
-from .lexicon import RISK_MARKERS, Lexicon, has_layer, shared_vectors, zipf as _zipf
+from .lexicon import RISK_MARKERS, Lexicon, has_layer, number_word_values, shared_vectors, zipf as _zipf
 from .lm import Scorer
 from .topic import TOPIC_EVIDENCE, TopicFit
 
@@ -41,12 +41,7 @@ _NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "]", "%"}
 _PRONOUNS = frozenset(
     "i me my mine myself you your yours yourself yourselves he him his himself she her hers herself it its itself "
     "we us our ours ourselves they them their theirs themselves".split())
-_NUMBER_VALUES = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_NUMBER_VALUES.update({w: n for n, w in enumerate(
-    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()) if n})
+_NUMBER_VALUES = number_word_values()
 _ORDINAL_DIGITS = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
@@ -57,10 +52,15 @@ def _number_value(word: str) -> int | None:
     return int(m.group(1)) if m else _NUMBER_VALUES.get(word)
 
 
+def _meaning_bearing(word: str) -> bool:
+    """A personal pronoun or a number: a word whose swaps :func:`changes_meaning` judges."""
+    return word in _PRONOUNS or _number_value(word) is not None
+
+
 def changes_meaning(spun: str, original: tuple[str, ...]) -> bool:
     """Whether restoring the one-word ``spun`` (normalised) as ``original`` would swap a personal pronoun
     for another or a number for a different number: a change of facts, not of wording."""
-    if len(original) != 1 or " " in spun:
+    if len(original) != 1 or not _meaning_bearing(spun):
         return False
     o = original[0]
     if spun in _PRONOUNS and o in _PRONOUNS:
@@ -432,8 +432,9 @@ class Restorer:
                     break
                 span_prior = min(span_prior, pj)
                 key = " ".join(t.norm for t in tokens[i:j])
+                guard = keep_meaning and _meaning_bearing(key)  # once per key, not per candidate
                 for logw, words, evidence in self._candidates(key):
-                    if keep_meaning and changes_meaning(key, words):
+                    if guard and changes_meaning(key, words):
                         continue
                     edges[i - a].append(_Edge(i, j, words, math.log(span_prior) + logw, evidence))
                     had = True
