@@ -17,6 +17,8 @@ def table(tmp_path, monkeypatch):
         ("the place", "where", 0.0, "observed:page-a"),
         ("stated", "said", 0.0, "observed:page-c"),
         ("newshounds", "journalists", 0.0, "observed:page-b"),
+        ("getting back", "returning", 0.0, "observed:page-d"),
+        ("was once", "was", 0.0, "observed:page-d"),
         *lx.number_pairs(),
     ]
     path = tmp_path / "lexicon.tsv.gz"
@@ -88,6 +90,22 @@ def test_observed_swaps_carry_over_to_other_forms_of_the_word(table):
     assert says and says[0].curated  # seen as stated <- said, so states <- says
     assert any(c.original == "saying" and c.curated for c in lex.lookup("stating"))
     assert not any(c.curated for c in lx.Lexicon(table, exclude_evidence=["observed:page-c"]).lookup("states"))
+
+
+def test_observed_phrase_swaps_carry_over_to_other_forms_of_the_verb(table):
+    lex = lx.Lexicon(table)
+
+    def curated(spun):
+        return [c.original for c in lex.lookup(spun) if c.curated]
+
+    # seen as "getting back" <- returning: the other forms of the phrase stand for the same forms of return
+    assert curated("got back") == ["returned"] and curated("gets back") == ["returns"]
+    assert curated("get back") == ["return"]
+    # the same verb on both sides keeps the form it is written in (agreement): "were once" <- were, not was
+    assert curated("were once") == ["were"] and curated("is once") == ["is"]
+    assert curated("got away") == []  # another phrase
+    held_out = lx.Lexicon(table, exclude_evidence=["observed:page-d"])
+    assert not any(c.curated for c in held_out.lookup("got back"))
 
 
 def test_aligned_pair_swaps_are_word_level_and_tagged_by_page(tmp_path):

@@ -77,6 +77,18 @@ def test_confident_spans_are_not_sent_to_the_neural_model(parts):
     assert fake.calls == [] and rr.spans_scored == 0 and "region" in r.restored
 
 
+def test_confident_spans_the_localiser_suspects_are_judged_all_the_same(parts):
+    lexicon, lm, cfg = parts
+    text = "Journalists said the patch was quiet."
+    patch = (text.index("patch"), text.index("patch") + len("patch"))
+    for suspicion, judged in ((0.9, True), (0.2, False)):
+        fake = PreferWord("book")
+        rr = NeuralReranker(fake, RerankConfig(confident=0.0, review_min_suspicion=0.5))
+        r = Restorer(lexicon, lm, cfg, reranker=rr).restore(Document(text), suspects={patch: suspicion})
+        assert (rr.spans_scored == 1) is judged
+        assert ("book" in r.restored) is judged and ("region" in r.restored) is not judged
+
+
 class ProposingStandIn(PreferWord):
     """PreferWord that also proposes next words, likeliest first, whatever the prefix."""
 

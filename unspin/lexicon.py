@@ -463,6 +463,7 @@ class Lexicon:
                     infl = _inflect(c.original, tag)
                     if infl and infl != spun and infl not in cands:
                         cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
+            self._add_sibling_phrase_swaps(first, rest, cands)
         elif spun.isalpha():
             for lemma, tag in _lemmas_with_tag(spun):
                 if lemma == spun:
@@ -486,6 +487,38 @@ class Lexicon:
         self._cache[spun] = result
         return result
 
+
+    def _add_sibling_phrase_swaps(self, first: str, rest: str, cands: dict) -> None:
+        """:meth:`_add_sibling_swaps` for a verb phrase: a spinner seen writing "getting back" for returning
+        writes "got back" for returned and "get back" for return (the curated layers list the form seen)."""
+        for lemma, tag in _readings(first):
+            if not tag.startswith("V"):
+                continue
+            for form in (lemma, *_inflections(lemma)):
+                key = f"{form} {rest}"
+                if form == first or key not in self._curated_keys:
+                    continue
+                seen_tags = {t for _, t in _readings(form) if t.startswith("V")}
+                for c in self._query(key):
+                    if not c.curated:
+                        continue
+                    head, *tail = c.original.split()
+                    # the original's head must be a verb in the form the seen phrase's head was in
+                    if not seen_tags & {t for _, t in _readings(head)}:
+                        continue
+                    base_head = _base_form(head, "V")
+                    if base_head == lemma:  # the same verb ("was once" <- was): "were once" <- were, as written
+                        infl = " ".join([first, *tail])
+                    else:
+                        base = " ".join([base_head, *tail])
+                        infl = base if tag in ("VB", "VBP") else _inflect(base, tag)
+                    if not infl or infl == f"{first} {rest}":
+                        continue
+                    old = cands.get(infl)
+                    if old is None:
+                        cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
+                    elif not old.curated:
+                        cands[infl] = Candidate(infl, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
 
     def _add_sibling_swaps(self, spun: str, cands: dict) -> None:
         """A curated swap seen for one form of a word holds for its other forms: a spinner that wrote

@@ -4,7 +4,8 @@ A 4-gram model sees three words of context and cannot tell "the region" from "th
 its training text. A neural LM reads the whole sentence. It is ~1,000 times slower than KenLM, so it only
 judges the spans the n-gram decoder was unsure of, and only among the few originals KenLM ranked highest:
 
-* the decoder's best path stays as it is wherever its posterior is confident;
+* the decoder's best path stays as it is wherever its posterior is confident, unless the localiser
+  (:mod:`unspin.localize`) suspects the words there (``review_min_suspicion``);
 * each uncertain span gets its top alternatives (keeping the spun words is always one of them), each
   followed by the same few words of right context, scored as continuations of the same left context;
 * the continuations go to the model in one batch, as parallel sequences sharing the left context's cached
@@ -236,6 +237,9 @@ def _SILENT(level, text, user_data):  # noqa: N802 - a C callback
 class RerankConfig:
     confident: float = 0.97  # an n-gram posterior at least this sure is left alone
     top_k: int = 4  # alternatives per uncertain span, keeping included
+    # a span the localiser suspects at least this much is judged even where the n-gram posterior is confident
+    # (chosen on dev data: the same recovery, fewer breaks; see BENCHMARKS.md; above 1 disables)
+    review_min_suspicion: float = 0.5
     min_ngram_posterior: float = 0.0  # alternatives the n-gram decoder finds less likely than this are not sent
     right_words: int = 2  # words of right context after each alternative
     left_sentences: int = 1  # earlier sentences given as context
@@ -368,7 +372,9 @@ class NeuralReranker:
             z = sum(post)
             post = [v / z for v in post]
             proposed = list(range(n_lexicon, len(alts)))
-            if max(post) >= cfg.confident and not proposed:
+            suspected = bool(suspects) and max(suspects.get((tokens[i].start, tokens[i].end), 0.0)
+                                               for i in range(s, max_end)) >= cfg.review_min_suspicion
+            if max(post) >= cfg.confident and not proposed and not suspected:
                 k += 1
                 continue
             order = [i for i in sorted(range(n_lexicon), key=lambda i: -post[i])[: cfg.top_k]
