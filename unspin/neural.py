@@ -373,8 +373,9 @@ class NeuralReranker:
             z = sum(post)
             post = [v / z for v in post]
             proposed = list(range(n_lexicon, len(alts)))
-            suspected = bool(suspects) and max(suspects.get((tokens[i].start, tokens[i].end), 0.0)
-                                               for i in range(s, max_end)) >= cfg.review_min_suspicion
+            suspected = (cfg.review_min_suspicion <= 1.0 and bool(suspects)
+                         and max(suspects.get((tokens[i].start, tokens[i].end), 0.0)
+                                 for i in range(s, max_end)) >= cfg.review_min_suspicion)
             if max(post) >= cfg.confident and not proposed and not suspected:
                 k += 1
                 continue
