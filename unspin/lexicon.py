@@ -487,7 +487,6 @@ class Lexicon:
         self._cache[spun] = result
         return result
 
-
     def _add_sibling_phrase_swaps(self, first: str, rest: str, cands: dict) -> None:
         """:meth:`_add_sibling_swaps` for a verb phrase: a spinner seen writing "getting back" for returning
         writes "got back" for returned and "get back" for return (the curated layers list the form seen)."""
@@ -512,13 +511,8 @@ class Lexicon:
                     else:
                         base = " ".join([base_head, *tail])
                         infl = base if tag in ("VB", "VBP") else _inflect(base, tag)
-                    if not infl or infl == f"{first} {rest}":
-                        continue
-                    old = cands.get(infl)
-                    if old is None:
-                        cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
-                    elif not old.curated:
-                        cands[infl] = Candidate(infl, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
+                    if infl and infl != f"{first} {rest}":
+                        _add_curated(cands, infl, c)
 
     def _add_sibling_swaps(self, spun: str, cands: dict) -> None:
         """A curated swap seen for one form of a word holds for its other forms: a spinner that wrote
@@ -532,13 +526,18 @@ class Lexicon:
                         continue
                     base = _base_form(c.original, tag[:1])
                     infl = base if not tag else _inflect(base, tag)
-                    if not infl or infl == spun:
-                        continue
-                    old = cands.get(infl)
-                    if old is None:
-                        cands[infl] = Candidate(infl, c.evidence, c.similarity, c.fanout)
-                    elif not old.curated:  # a thesaurus pair that a real spinner was also seen to use
-                        cands[infl] = Candidate(infl, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
+                    if infl and infl != spun:
+                        _add_curated(cands, infl, c)
+
+
+def _add_curated(cands: dict, original: str, c: Candidate) -> None:
+    """Add the curated pair ``c`` as a candidate ``original`` (another form of c's original); a thesaurus
+    pair already there for it takes on c's evidence: a real spinner was also seen to use it."""
+    old = cands.get(original)
+    if old is None:
+        cands[original] = Candidate(original, c.evidence, c.similarity, c.fanout)
+    elif not old.curated:
+        cands[original] = Candidate(original, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
 
 
 @functools.lru_cache(maxsize=1)
