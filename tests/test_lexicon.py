@@ -180,3 +180,42 @@ def test_observed_stretches_also_give_their_parts_under_the_same_page(tmp_path):
     assert ("recreation", "game", "observed:page-b") in rows
     assert ("in opposition to", "against", "observed:page-c") in rows  # recreation <- game peeled off
     assert not any(o in ("through", "at") for _, o, _ in rows)  # via <- through, on <- at: function words only
+
+
+def test_hand_listed_idioms_are_well_formed_and_leave_out_the_evaluation_swaps():
+    """The shipped list of the content-farm spinner's rewrites (layer ``idioms``): what its header promises."""
+    from wordfreq import zipf_frequency
+
+    pairs = {(s, o) for s, o, _, layer in lx.idiom_pairs()}
+    assert len(pairs) > 400 and {layer for *_, layer in lx.idiom_pairs()} == {"idioms"}
+    assert ("the usage of", "using") in pairs and ("lend a hand", "help") in pairs
+    # neither the Karabakh example's expected results nor swaps known to be on the held-out test pages
+    left_out = {("patch", "region"), ("newshounds", "journalists"), ("main points", "details"),
+                ("keep an eye on", "control"), ("historical past", "history"), ("surgical procedure", "surgery"),
+                ("file", "record"), ("second", "moment"), ("extra", "more"), ("recreation", "game"),
+                ("basic", "classic")}
+    assert not pairs & left_out
+    # a single spun word is rarer than its original (kept exceptions: spinner favourites attested elsewhere)
+    common = {(s, o) for s, o in pairs if " " not in s and zipf_frequency(s, "en") >= zipf_frequency(o, "en")}
+    assert common <= {("however", "but"), ("house", "home"), ("name", "call"), ("on-line", "online")}
+
+
+def test_idioms_rank_with_curated_pairs_and_carry_over_to_other_forms(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    synonyms = [f"aid{i}" for i in range(8)]
+    quads = [*lx.thesaurus_pairs([(w, ["assist"]) for w in synonyms], "moby", 0.0),
+             ("assist", "help", 0.0, "idioms"), ("lend a hand", "help", 0.0, "idioms")]
+    path = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, path, max_per_spun=3)
+    lex = lx.Lexicon(path)
+    first = lex.lookup("assist")[0]
+    assert first.original == "help" and first.listed and not first.curated  # kept ahead of thesaurus pairs
+    assert any(c.original == "helped" and c.listed for c in lex.lookup("assisted"))  # other forms of the word
+    assert any(c.original == "helped" and c.listed for c in lex.lookup("lent a hand"))  # and of the phrase
+
+
+def test_idiom_pairs_reject_a_malformed_line(tmp_path):
+    bad = tmp_path / "idioms.tsv"
+    bad.write_text("# comment\nthe usage of\tusing\nno tab here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":3:"):
+        list(lx.idiom_pairs(bad))

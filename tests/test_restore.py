@@ -187,3 +187,31 @@ def test_layer_bonus_names_a_layer_or_a_layer_and_page(restorer):
         assert Restorer(restorer.lexicon, restorer.scorer, cfg).channel_logweight(cand) == base + 1.0
     cfg = dataclasses.replace(restorer.config, layer_bonus={"observed:y": 1.0, "wordnet": 2.0})
     assert Restorer(restorer.lexicon, restorer.scorer, cfg).channel_logweight(cand) == base
+
+
+def test_idioms_count_only_where_a_family_decoding_weighs_them(tmp_path, monkeypatch, tiny_arpa):
+    """The hand-listed content-farm rewrites are left out of the decoding of text of unknown origin (the
+    pack's models were trained without them) and weigh ``idioms_logweight`` where it is set; a pair another
+    layer lists too keeps that layer's weight."""
+    import dataclasses
+
+    from unspin import lexicon as lx
+    from unspin.lm import KenLMScorer
+    from unspin.restore import RestoreConfig, Restorer
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    quads = [*lx.thesaurus_pairs([("war", ["battle"])], "moby", 0.0),
+             ("newshounds", "journalists", 0.0, "idioms"), ("battle", "war", 0.0, "idioms")]
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, table)
+    cfg = RestoreConfig(swap_prior=0.3, adapt_prior=False, sim_default=0.9)
+    plain = Restorer(lx.Lexicon(table), KenLMScorer(tiny_arpa), cfg)
+    family = Restorer(plain.lexicon, plain.scorer, dataclasses.replace(cfg, idioms_logweight=0.3))
+    text = "Officials told newshounds the battle was long."
+    assert "newshounds" in plain.restore(Document(text)).restored
+    assert "journalists" in family.restore(Document(text)).restored
+    both = next(c for c in plain.lexicon.lookup("battle") if c.original == "war")
+    assert both.evidence == "idioms,moby"
+    thesaurus_only = dataclasses.replace(both, evidence="moby")
+    assert plain.channel_logweight(both) == plain.channel_logweight(thesaurus_only)
+    assert family.channel_logweight(both) == 0.3

