@@ -166,6 +166,22 @@ def test_flagged_spans_merge_neighbours_and_carry_the_restoration():
     assert [f.text for f in out] == ["finished", "then"]
 
 
+def test_flagged_spans_take_in_swaps_named_by_the_caller():
+    """``also``: restorations flagged whatever the localiser says of their words (a spinner's dictionary
+    restored them), at their own confidence; one the localiser already flags is not added twice."""
+    text = "They said the battle finished, then left."
+    loc = _constant_localizer()
+    spans = [(5, 9), (10, 13), (14, 20), (21, 29), (31, 35), (36, 40)]
+    probs = np.array([0.1, 0.1, 0.9, 0.1, 0.1, 0.1])
+    war = Substitution(start=14, end=20, spun="battle", original="war", confidence=0.9)
+    ended = Substitution(start=21, end=29, spun="finished", original="ended", confidence=0.7)
+    out = loc.flagged(text, spans, probs, [war, ended], also=[war, ended])
+    assert [(f.text, f.original) for f in out] == [("battle finished", "war ended")]
+    assert out[0].probability == pytest.approx(0.9)
+    assert [(f.text, f.probability) for f in loc.flagged(text, spans, probs * 0, [ended], also=[ended])] == [
+        ("finished", pytest.approx(0.7))]
+
+
 @pytest.mark.parametrize("content", ["not json", "[]", '{"features": [], "threshold": 0.5, "trees": {}}',
                                      json.dumps({"features": ["x"], "threshold": 0.5, "trees": {
                                          "baseline": 0, "roots": [0], "feature": [0], "threshold": [0],

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import detect
 from .document import Document, Report
 from .ingest import from_text
-from .lexicon import RISK_MARKERS, Lexicon, has_layer
+from .lexicon import DICTIONARY, RISK_MARKERS, Lexicon, has_layer
 from .lm import KenLMScorer
 from .pack import load_pack
 from .restore import Restorer, RestoreConfig, apply_substitutions
@@ -144,9 +144,12 @@ class Checker:
             # Known tortured phrases stay: they are risk markers a reader should see whatever the verdict.
             subs = [s for s in subs if has_layer(s.evidence, RISK_MARKERS) and s.confidence >= 0.9]
             restored = apply_substitutions(doc.text, subs)
-        flagged = []
+        flagged, also = [], ()
         if self.localizer is not None and verdict != "not spun":
-            flagged = self.localizer.flagged(doc.text, spans, probs, subs)
+            # a swap the family's dictionary restored is flagged even where the localiser, trained on the first
+            # decoding (which leaves the hand-listed idioms out), did not judge its words swapped
+            also = [s for s in subs if has_layer(s.evidence, DICTIONARY)] if adapt else ()
+            flagged = self.localizer.flagged(doc.text, spans, probs, subs, also=also)
         report = Report(
             name=doc.name, text=doc.text, restored=restored, substitutions=subs,
             spin_probability=p, verdict=verdict, words=r.words, features=feats, family=family,
@@ -162,7 +165,8 @@ class Checker:
             if found["restored"] is not None:  # inside copied passages the source's words beat the LM's
                 report.restored, report.substitutions = found["restored"], found["substitutions"]
                 if flagged:  # the originals shown beside flagged words come from the source too
-                    report.flagged = self.localizer.flagged(doc.text, spans, probs, report.substitutions)
+                    report.flagged = self.localizer.flagged(doc.text, spans, probs, report.substitutions,
+                                                            also=also)
                 best = found["matches"][0]
                 report.notes.append(f"copied from {best['id']} ({best['score']:.0%} of the text aligned); "
                                     "restored from it")

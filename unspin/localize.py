@@ -212,13 +212,16 @@ class Localizer:
         spans, X = token_features(r)
         return spans, self.trees.probability(X)
 
-    def flagged(self, text: str, spans: list[tuple[int, int]], probs: np.ndarray, substitutions=()) -> list[FlaggedSpan]:
+    def flagged(self, text: str, spans: list[tuple[int, int]], probs: np.ndarray, substitutions=(),
+                also=()) -> list[FlaggedSpan]:
         """Merge words at or above the threshold that only whitespace separates into spans; attach the
-        restored wording of any substitution inside a span."""
+        restored wording of any substitution inside a span. ``also``: substitutions flagged whatever the
+        localiser says of their words (at their own confidence), e.g. swaps a spinner's dictionary restored."""
         out: list[FlaggedSpan] = []
-        for (s, e), p in zip(spans, probs):
-            if p < self.threshold:
-                continue
+        judged = [((s, e), float(p)) for (s, e), p in zip(spans, probs) if p >= self.threshold]
+        extra = [((x.start, x.end), float(x.confidence)) for x in also
+                 if not any(s < x.end and x.start < e for (s, e), _ in judged)]
+        for (s, e), p in sorted(judged + extra):
             if out and out[-1].end <= s and not text[out[-1].end : s].strip():
                 out[-1].end, out[-1].probability = e, max(out[-1].probability, float(p))
             else:
