@@ -217,5 +217,5 @@ def test_idioms_rank_with_curated_pairs_and_carry_over_to_other_forms(tmp_path, 
 def test_idiom_pairs_reject_a_malformed_line(tmp_path):
     bad = tmp_path / "idioms.tsv"
     bad.write_text("# comment\nthe usage of\tusing\nno tab here\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=":3:"):
+    with pytest.raises(PackError, match=":3:"):
         list(lx.idiom_pairs(bad))

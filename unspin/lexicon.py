@@ -210,7 +210,7 @@ def idiom_pairs(path: Path = IDIOMS_FILE) -> Iterator[tuple[str, str, float, str
                 continue
             parts = line.rstrip("\n").split("\t")
             if len(parts) != 2:
-                raise ValueError(f"{path}:{n}: expected 'spun<TAB>original'")
+                raise PackError(f"{path}:{n}: expected 'spun<TAB>original'")
             s, o = norm_phrase(parts[0]), norm_phrase(parts[1])
             if s and o and s != o and len(s.split()) <= MAX_SPUN_TOKENS and len(o.split()) <= MAX_ORIGINAL_TOKENS:
                 yield s, o, 0.0, "idioms"
