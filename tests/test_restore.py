@@ -215,3 +215,24 @@ def test_idioms_count_only_where_a_family_decoding_weighs_them(tmp_path, monkeyp
     thesaurus_only = dataclasses.replace(both, evidence="moby")
     assert plain.channel_logweight(both) == plain.channel_logweight(thesaurus_only)
     assert family.channel_logweight(both) == 0.3
+
+
+def test_dictionary_key_prior_raises_the_prior_of_a_listed_spun_form(restorer):
+    """``dictionary_key_prior``: words making up a spun form that a curated or idioms layer lists get at
+    least that swap prior (not words with no prior, such as names); off by default."""
+    import dataclasses
+
+    from unspin.restore import Restorer
+
+    doc = Document("They live in the place near the battle.")
+    tokens = doc.tokens()
+    priors = [0.1] * len(tokens)
+    restorer._raise_dictionary_keys(tokens, 0, len(tokens), priors)  # off: unchanged
+    assert priors == [0.1] * len(tokens)
+    on = Restorer(restorer.lexicon, restorer.scorer, dataclasses.replace(restorer.config, dictionary_key_prior=0.5))
+    priors = [0.1] * len(tokens)
+    priors[0] = 0.0
+    on._raise_dictionary_keys(tokens, 0, len(tokens), priors)
+    raised = [t.text for t, p in zip(tokens, priors) if p == 0.5]
+    assert raised == ["the", "place"]  # "the place" <- where is observed; "battle" has thesaurus pairs only
+    assert priors[0] == 0.0

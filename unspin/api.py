@@ -33,8 +33,11 @@ FAMILY_DECODING = {"naive WordNet spinner": {"layer_bonus": {"wordnet": 1.5}, "r
                    # bonus 2.0 (not 1.0). Dev: the ohtani page 16 -> 19 recovered, 12 broken.
                    # The hand-listed rewrites of that spinner (lexicon layer "idioms", left out elsewhere)
                    # weigh as its observed swaps do there: -0.7 + 1.0 (see BENCHMARKS.md, twelfth session).
+                   # A word that dictionary lists as a spun form is suspicious as such: its swap prior is
+                   # at least 0.5 (dev: the ohtani page 19 -> 21 recovered, 12 broken; 0.3 20 / 12, 0.6 and
+                   # 0.8 21 / 13; see BENCHMARKS.md, twelfth session).
                    "phrase-dictionary spinner": {"layer_bonus": {"observed": 1.0, "tortured-words": 1.0},
-                                                 "idioms_logweight": 0.3,
+                                                 "idioms_logweight": 0.3, "dictionary_key_prior": 0.5,
                                                  "consistency_bonus": 2.0, "consistency_min_confidence": 0.7}}
 # Below this many words a text is never called "not spun" (it is "uncertain"): too little to judge.
 MIN_VERDICT_WORDS = 25

@@ -136,6 +136,10 @@ class RestoreConfig:
     consistency_min_confidence: float = 0.8
     consistency_prior: float = 0.5
     consistency_bonus: float = 1.0
+    # A word or phrase that a recognised spinner's own dictionary (observed swaps, hand-listed idioms) lists
+    # as its output is suspicious as such: the swap prior of its words is raised to at least this (0: off;
+    # see unspin.api.FAMILY_DECODING)
+    dictionary_key_prior: float = 0.0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -394,6 +398,21 @@ class Restorer:
             sim = cfg.sim_default if c.similarity is None else c.similarity
             w = cfg.thesaurus_bias + cfg.sim_weight * (sim - 1.0) - cfg.fanout_power * math.log(max(c.fanout, 1))
         return max(w, cfg.idioms_logweight) if cfg.idioms_logweight is not None and has_layer(c.evidence, IDIOMS) else w
+
+    def _raise_dictionary_keys(self, tokens: list[Token], a: int, b: int, priors: list[float]) -> None:
+        """Raise the swap prior of words that make up a spun form the spinner's dictionary lists (words
+        whose prior is 0, such as names and quotes, stay as they are)."""
+        cfg = self.config
+        for i in range(a, b):
+            if priors[i - a] <= 0:
+                continue
+            for n in range(1, min(cfg.max_span, b - i) + 1):
+                if any(p <= 0 for p in priors[i - a : i - a + n]):
+                    break
+                key = " ".join(t.norm for t in tokens[i : i + n])
+                if any(c.listed and self._usable(c) for c in self.lexicon.lookup(key)):
+                    for j in range(i - a, i - a + n):
+                        priors[j] = max(priors[j], cfg.dictionary_key_prior)
 
     def _usable_candidates(self, key: str) -> list:
         return [c for c in self.lexicon.lookup(key) if self._usable(c)]
@@ -678,6 +697,8 @@ class Restorer:
                     q = word_priors.get((tokens[i].start, tokens[i].end))
                     if q is not None and priors[i - a] == ordinary:
                         priors[i - a] = min(cfg.word_prior_cap, max(cfg.word_prior_floor, q))
+            if cfg.dictionary_key_prior > 0:
+                self._raise_dictionary_keys(tokens, a, b, priors)
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
