@@ -45,8 +45,8 @@ CURATED = ("observed", "tortured", "numbers")  # hand-made or observed swaps, as
 # Layers that list a spinner's own swaps (as opposed to a thesaurus's synonyms): the curated ones and the
 # hand-listed rewrites of the content-farm spinner (``idioms``, data/spinner-idioms.tsv). A swap they list
 # for one form of a word carries over to its other forms, and the table keeps them ahead of thesaurus pairs.
-# (``idioms`` is not curated: the decoder weighs it like a thesaurus pair unless the page's family says
-# otherwise, and it is no risk marker.)
+# (``idioms`` is not curated: the decoder leaves it out unless the page's family weighs it, see
+# RestoreConfig.idioms_logweight, and it is no risk marker.)
 IDIOMS = ("idioms",)
 DICTIONARY = (*CURATED, *IDIOMS)
 IDIOMS_FILE = Path(__file__).parent / "data" / "spinner-idioms.tsv"

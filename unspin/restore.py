@@ -136,9 +136,9 @@ class RestoreConfig:
     consistency_min_confidence: float = 0.8
     consistency_prior: float = 0.5
     consistency_bonus: float = 1.0
-    # A word or phrase that a recognised spinner's own dictionary (observed swaps, hand-listed idioms) lists
-    # as its output is suspicious as such: the swap prior of its words is raised to at least this (0: off;
-    # see unspin.api.FAMILY_DECODING)
+    # A word or phrase that a recognised spinner's own dictionary (lexicon.DICTIONARY: the curated layers and
+    # the hand-listed idioms) lists as its output is suspicious as such: the swap prior of its words is
+    # raised to at least this (0: off; see unspin.api.FAMILY_DECODING)
     dictionary_key_prior: float = 0.0
 
 
