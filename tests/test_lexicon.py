@@ -219,3 +219,14 @@ def test_idiom_pairs_reject_a_malformed_line(tmp_path):
     bad.write_text("# comment\nthe usage of\tusing\nno tab here\n", encoding="utf-8")
     with pytest.raises(PackError, match=":3:"):
         list(lx.idiom_pairs(bad))
+
+
+def test_shipped_lexicon_carries_the_shipped_idioms_list():
+    """The pack's lexicon was rebuilt after the last edit of data/spinner-idioms.tsv (``unspin pack build
+    --lexicon-only``): its ``idioms`` rows are exactly the list's pairs."""
+    from unspin.pack import load_pack
+
+    table = load_pack(verify=False).lexicon_path
+    with gzip.open(table, "rt", encoding="utf-8") as f:
+        rows = {(s, o) for s, o, evidence, *_ in (line.split("\t") for line in f) if "idioms" in evidence.split(",")}
+    assert rows == {(s, o) for s, o, _, _ in lx.idiom_pairs()}
