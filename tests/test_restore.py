@@ -227,12 +227,32 @@ def test_dictionary_key_prior_raises_the_prior_of_a_listed_spun_form(restorer):
     doc = Document("They live in the place near the battle.")
     tokens = doc.tokens()
     priors = [0.1] * len(tokens)
-    restorer._raise_dictionary_keys(tokens, 0, len(tokens), priors)  # off: unchanged
+    restorer._dictionary_priors(tokens, 0, len(tokens), priors)  # off: unchanged
     assert priors == [0.1] * len(tokens)
     on = Restorer(restorer.lexicon, restorer.scorer, dataclasses.replace(restorer.config, dictionary_key_prior=0.5))
     priors = [0.1] * len(tokens)
     priors[0] = 0.0
-    on._raise_dictionary_keys(tokens, 0, len(tokens), priors)
+    on._dictionary_priors(tokens, 0, len(tokens), priors)
     raised = [t.text for t, p in zip(tokens, priors) if p == 0.5]
     assert raised == ["the", "place"]  # "the place" <- where is observed; "battle" has thesaurus pairs only
     assert priors[0] == 0.0
+
+
+def test_dictionary_original_prior_lowers_words_the_dictionary_rewrites_but_never_writes(restorer):
+    """``dictionary_original_prior``: a listed original ("where", "journalists") that is no listed spun form
+    was most likely left alone by the spinner; its swap prior is capped. Held-out evidence does not count."""
+    import dataclasses
+
+    from unspin import lexicon as lx
+    from unspin.restore import Restorer
+
+    assert restorer.lexicon.listed_originals() == {"where", "journalists"}
+    cfg = dataclasses.replace(restorer.config, dictionary_original_prior=0.02)
+    on = Restorer(restorer.lexicon, restorer.scorer, cfg)
+    doc = Document("Journalists know where the battle was.")
+    tokens = doc.tokens()
+    priors = [0.3] * len(tokens)
+    on._dictionary_priors(tokens, 0, len(tokens), priors)
+    assert [t.text for t, p in zip(tokens, priors) if p == 0.02] == ["Journalists", "where"]
+    held_out = lx.Lexicon(restorer.lexicon.table_path, exclude_evidence=["observed:x"])
+    assert held_out.listed_originals() == frozenset()

@@ -459,6 +459,20 @@ class Lexicon:
                     raise PackError(f"cannot read the lexicon cache {db}: {e}") from None
                 db.unlink(missing_ok=True)
 
+    def listed_originals(self, layers: tuple[str, ...] = DICTIONARY) -> frozenset[str]:
+        """Originals that the given layers list a swap for (a spinner's dictionary rewrites them), held-out
+        evidence ignored. Read once per set of layers."""
+        cache = self.__dict__.setdefault("_listed_originals", {})
+        hit = cache.get(layers)
+        if hit is None:
+            out = set()
+            for (key,) in self._con.execute("SELECT spun FROM curated_keys"):
+                for c in self._query(key):
+                    if has_layer(c.evidence, layers):
+                        out.add(c.original)
+            hit = cache[layers] = frozenset(out)
+        return hit
+
     def _query(self, spun: str) -> list[Candidate]:
         if spun not in self._keys:
             return []

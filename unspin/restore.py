@@ -140,6 +140,9 @@ class RestoreConfig:
     # the hand-listed idioms) lists as its output is suspicious as such: the swap prior of its words is
     # raised to at least this (0: off; see unspin.api.FAMILY_DECODING)
     dictionary_key_prior: float = 0.0
+    # A word that such a dictionary rewrites (a listed original) and never writes (no listed spun form) is
+    # most likely text the spinner left alone: its swap prior is at most this (1: off)
+    dictionary_original_prior: float = 1.0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -399,14 +402,19 @@ class Restorer:
             w = cfg.thesaurus_bias + cfg.sim_weight * (sim - 1.0) - cfg.fanout_power * math.log(max(c.fanout, 1))
         return max(w, cfg.idioms_logweight) if cfg.idioms_logweight is not None and has_layer(c.evidence, IDIOMS) else w
 
-    def _raise_dictionary_keys(self, tokens: list[Token], a: int, b: int, priors: list[float]) -> None:
-        """Raise the swap prior of words that make up a spun form the spinner's dictionary lists (words
-        whose prior is 0, such as names and quotes, stay as they are)."""
+    def _dictionary_priors(self, tokens: list[Token], a: int, b: int, priors: list[float]) -> None:
+        """The swap priors a recognised spinner's dictionary implies: capped (``dictionary_original_prior``)
+        for a word it rewrites but never writes, raised (``dictionary_key_prior``) for the words of a spun form
+        it lists. Words whose prior is 0, such as names and quotes, stay as they are."""
         cfg = self.config
+        originals = self.lexicon.listed_originals() if cfg.dictionary_original_prior < 1 else ()
         for i in range(a, b):
             if priors[i - a] <= 0:
                 continue
-            for n in range(1, min(cfg.max_span, b - i) + 1):
+            if tokens[i].norm in originals and not any(
+                    c.listed and self._usable(c) for c in self.lexicon.lookup(tokens[i].norm)):
+                priors[i - a] = min(priors[i - a], cfg.dictionary_original_prior)
+            for n in range(1, min(cfg.max_span, b - i) + 1) if cfg.dictionary_key_prior > 0 else ():
                 if any(p <= 0 for p in priors[i - a : i - a + n]):
                     break
                 key = " ".join(t.norm for t in tokens[i : i + n])
@@ -697,8 +705,8 @@ class Restorer:
                     q = word_priors.get((tokens[i].start, tokens[i].end))
                     if q is not None and priors[i - a] == ordinary:
                         priors[i - a] = min(cfg.word_prior_cap, max(cfg.word_prior_floor, q))
-            if cfg.dictionary_key_prior > 0:
-                self._raise_dictionary_keys(tokens, a, b, priors)
+            if cfg.dictionary_key_prior > 0 or cfg.dictionary_original_prior < 1:
+                self._dictionary_priors(tokens, a, b, priors)
             result.eligible_words += sum(p > 0 for p in priors)
             result.rare_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and _zipf(t.norm) < 3.0)
             result.oov_words += sum(1 for p, t in zip(priors, tokens[a:b]) if p > 0 and not self._known(t.norm))
