@@ -445,6 +445,7 @@ class Lexicon:
         self.exclude = frozenset(exclude_evidence)
         self.reinflect = reinflect
         self._cache: dict[str, list[Candidate]] = {}
+        self._listed_originals: dict[tuple[str, ...], frozenset[str]] = {}
         # Every spun key, in memory: most word n-grams of a text are no key, and a set answers that faster
         # than a query (~120k keys, a few MB). A damaged cache (a crash, a full disk) is rebuilt once.
         for attempt in (1, 2):
@@ -462,7 +463,7 @@ class Lexicon:
     def listed_originals(self, layers: tuple[str, ...] = DICTIONARY) -> frozenset[str]:
         """Originals that the given layers list a swap for (a spinner's dictionary rewrites them), held-out
         evidence ignored. Read once per set of layers."""
-        cache = self.__dict__.setdefault("_listed_originals", {})
+        cache = self._listed_originals
         hit = cache.get(layers)
         if hit is None:
             out = set()

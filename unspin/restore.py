@@ -411,16 +411,19 @@ class Restorer:
         for i in range(a, b):
             if priors[i - a] <= 0:
                 continue
-            if tokens[i].norm in originals and not any(
-                    c.listed and self._usable(c) for c in self.lexicon.lookup(tokens[i].norm)):
+            if tokens[i].norm in originals and not self._lists_spun_form(tokens[i].norm):
                 priors[i - a] = min(priors[i - a], cfg.dictionary_original_prior)
             for n in range(1, min(cfg.max_span, b - i) + 1) if cfg.dictionary_key_prior > 0 else ():
                 if any(p <= 0 for p in priors[i - a : i - a + n]):
                     break
                 key = " ".join(t.norm for t in tokens[i : i + n])
-                if any(c.listed and self._usable(c) for c in self.lexicon.lookup(key)):
+                if self._lists_spun_form(key):
                     for j in range(i - a, i - a + n):
                         priors[j] = max(priors[j], cfg.dictionary_key_prior)
+
+    def _lists_spun_form(self, key: str) -> bool:
+        """Whether a spinner's dictionary (a listed layer this config uses) writes ``key`` for something."""
+        return any(c.listed and self._usable(c) for c in self.lexicon.lookup(key))
 
     def _usable_candidates(self, key: str) -> list:
         return [c for c in self.lexicon.lookup(key) if self._usable(c)]
