@@ -256,3 +256,29 @@ def test_dictionary_original_prior_lowers_words_the_dictionary_rewrites_but_neve
     assert [t.text for t, p in zip(tokens, priors) if p == 0.02] == ["Journalists", "where"]
     held_out = lx.Lexicon(restorer.lexicon.table_path, exclude_evidence=["observed:x"])
     assert held_out.listed_originals() == frozenset()
+
+
+def test_quotation_state_runs_over_sentences_and_ends_at_a_line_break():
+    """A quote of two sentences opens in the first and closes in the second: the words after the closing
+    mark are prose again (spinners swap them), the words inside are quoted in both sentences."""
+    from unspin.restore import quoted_tokens
+
+    text = "\u201cWe saw it. It was good,\u201d Nevin stated. \u201cThen we left.\nHe stated \"no\" and left."
+    tokens = Document(text).tokens()
+    inside = {t.text for t, q in zip(tokens, quoted_tokens(tokens, text)) if q and t.is_word}
+    assert inside == {"We", "saw", "it", "It", "was", "good", "Then", "we", "left", "no"}
+    flags = dict(((t.start, t.text), q) for t, q in zip(tokens, quoted_tokens(tokens, text)))
+    assert [q for (s, w), q in flags.items() if w == "stated"] == [False, False]
+    assert [q for (s, w), q in flags.items() if w == "left"] == [True, False]  # the open quote ends at the line
+
+
+def test_words_after_a_quote_that_closes_in_a_later_sentence_get_the_ordinary_prior(restorer):
+    doc = Document("\u201cWe won. It was good,\u201d officials stated.")
+    tokens = doc.tokens()
+    from unspin.restore import caps_lines, quoted_tokens
+
+    a, b = 4, len(tokens)  # the second sentence: It was good, " officials stated .
+    priors = restorer._priors(caps_lines(doc.text), quoted_tokens(tokens, doc.text), tokens, (a, b))
+    by_word = {t.text: p for t, p in zip(tokens[a:b], priors)}
+    assert by_word["good"] == restorer.config.quote_prior
+    assert by_word["stated"] == restorer.config.swap_prior

@@ -247,6 +247,25 @@ def caps_lines(text: str) -> tuple[list[int], list[bool]]:
     return starts, flags
 
 
+def quoted_tokens(tokens: list[Token], text: str) -> list[bool]:
+    """Whether each token lies inside a quotation (spinners often leave quotes alone). Tracked over the whole
+    paragraph, not per sentence: a quote of several sentences ("You saw the first two games. It was good to
+    capitalize today," Estevez said.) opens in one sentence and closes in another, and the words after it
+    are prose again. Typographic marks say which way they face; an ASCII mark toggles. A line break ends
+    any open quote (news style reopens a quote that runs on into the next paragraph)."""
+    out, inside, prev_end = [], False, 0
+    for t in tokens:
+        if "\n" in text[prev_end : t.start]:
+            inside = False
+        prev_end = t.end
+        if t.norm == '"':
+            inside = True if t.text == "\u201c" else False if t.text == "\u201d" else not inside
+            out.append(False)  # the mark itself is punctuation
+        else:
+            out.append(inside)
+    return out
+
+
 def _line_is_caps(lines: tuple[list[int], list[bool]], pos: int) -> bool:
     starts, flags = lines
     return flags[bisect.bisect_right(starts, pos) - 1]
@@ -349,19 +368,14 @@ class Restorer:
         return lm_forms(tokens[a:b]) if self._names else [t.norm for t in tokens[a:b]]
 
     # -- priors ------------------------------------------------------------------------------------
-    def _priors(self, lines, tokens: list[Token], sent: tuple[int, int], scale: float = 1.0,
+    def _priors(self, lines, quoted: list[bool], tokens: list[Token], sent: tuple[int, int], scale: float = 1.0,
                 digits: bool = False) -> list[float]:
         cfg = self.config
         a, b = sent
         caps_line = _line_is_caps(lines, tokens[a].start)
         priors = []
-        in_quote = False
         for i in range(a, b):
             t = tokens[i]
-            if t.norm == '"':
-                in_quote = not in_quote
-                priors.append(0.0)
-                continue
             if caps_line:
                 priors.append(0.0)
             elif digits and t.norm in _DIGITS:  # lone small digits, once a text is judged spun: digit_prior
@@ -370,7 +384,7 @@ class Restorer:
                 priors.append(0.0)
             elif t.is_capitalized and i > a and tokens[i - 1].norm not in OPENERS:
                 priors.append(cfg.name_prior)
-            elif in_quote:
+            elif quoted[i]:
                 priors.append(cfg.quote_prior)
             else:
                 priors.append(min(cfg.swap_prior * scale, cfg.max_swap_prior))
@@ -596,7 +610,7 @@ class Restorer:
         if not confident:
             return previous
         lengths = sorted({k.count(" ") + 1 for k in confident})
-        lines = caps_lines(doc.text)
+        lines, quoted = caps_lines(doc.text), quoted_tokens(tokens, doc.text)
         added: list[Substitution] = []
         sents = sentences(tokens, doc.text)
         forms = self.lm_words(tokens, sents)
@@ -610,7 +624,7 @@ class Restorer:
                     if key not in confident or covered.intersection(range(i, i + n)):
                         continue
                     if priors is None:
-                        priors = self._priors(lines, tokens, (a, b))
+                        priors = self._priors(lines, quoted, tokens, (a, b))
                     if any(p <= 0 for p in priors[i - a : i - a + n]):
                         continue
                     q = max(cfg.consistency_prior, min(priors[i - a : i - a + n]))
@@ -698,10 +712,10 @@ class Restorer:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
-        lines = caps_lines(text)
+        lines, quoted = caps_lines(text), quoted_tokens(tokens, text)
         left: list[str] = []  # restored earlier sentences: the reranker's left context
         for a, b in sents:
-            priors = self._priors(lines, tokens, (a, b), scale, digits=digits and cfg.digit_prior > 0)
+            priors = self._priors(lines, quoted, tokens, (a, b), scale, digits=digits and cfg.digit_prior > 0)
             if word_priors is not None:
                 ordinary = min(cfg.swap_prior * scale, cfg.max_swap_prior)
                 for i in range(a, b):
