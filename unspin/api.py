@@ -145,8 +145,8 @@ class Checker:
             # (this decoding only happens for a text not judged clean: small digits and one dictionary per
             # document apply)
             r2 = restorer.restore(doc, suspects=suspects, word_priors=word_priors, evidence=False, digits=True)
-            r2 = restorer.restore_consistent(doc, r2)
             r2 = restorer.restore_names(doc, r2, self.names)
+            r2 = restorer.restore_consistent(doc, r2)
             subs, restored = r2.substitutions, r2.restored
             if adapt:
                 notes.append(f"restored with the dictionary of a {family['name']} weighted up")
