@@ -282,3 +282,15 @@ def test_words_after_a_quote_that_closes_in_a_later_sentence_get_the_ordinary_pr
     by_word = {t.text: p for t, p in zip(tokens[a:b], priors)}
     assert by_word["good"] == restorer.config.quote_prior
     assert by_word["stated"] == restorer.config.swap_prior
+
+
+def test_a_capital_after_a_closing_quote_is_a_name_but_after_an_opening_one_starts_a_sentence(restorer):
+    doc = Document("\u201cWe won,\u201d Young stated. \u201cBattle on,\u201d he stated.")
+    tokens = doc.tokens()
+    from unspin.restore import caps_lines, quoted_tokens
+
+    priors = restorer._priors(caps_lines(doc.text), quoted_tokens(tokens, doc.text), tokens, (0, len(tokens)))
+    by_word = {t.text: p for t, p in zip(tokens, priors)}
+    assert by_word["Young"] == restorer.config.name_prior  # after the closing mark: a name
+    assert by_word["Battle"] == restorer.config.quote_prior  # after the opening mark: quoted, not a name
+    assert by_word["We"] == restorer.config.quote_prior

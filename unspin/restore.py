@@ -382,13 +382,20 @@ class Restorer:
                 priors.append(cfg.digit_prior)
             elif not t.is_word:
                 priors.append(0.0)
-            elif t.is_capitalized and i > a and tokens[i - 1].norm not in OPENERS:
+            elif t.is_capitalized and i > a and not self._after_opener(tokens, quoted, i):
                 priors.append(cfg.name_prior)
             elif quoted[i]:
                 priors.append(cfg.quote_prior)
             else:
                 priors.append(min(cfg.swap_prior * scale, cfg.max_swap_prior))
         return priors
+
+    @staticmethod
+    def _after_opener(tokens: list[Token], quoted: list[bool], i: int) -> bool:
+        """Whether ``tokens[i]`` follows a mark that may start a sentence: a bracket, a colon, or an opening
+        quote. After a closing quote ("... today," Nevin said) a capital is a name's."""
+        prev = tokens[i - 1].norm
+        return prev in OPENERS and (prev != '"' or quoted[i])
 
     def channel_logweight(self, c) -> float:
         cfg = self.config
