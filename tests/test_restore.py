@@ -275,10 +275,11 @@ def test_quotation_state_runs_over_sentences_and_ends_at_a_line_break():
 def test_words_after_a_quote_that_closes_in_a_later_sentence_get_the_ordinary_prior(restorer):
     doc = Document("\u201cWe won. It was good,\u201d officials stated.")
     tokens = doc.tokens()
-    from unspin.restore import caps_lines, quoted_tokens
+    from unspin.restore import _marks, caps_lines
 
     a, b = 4, len(tokens)  # the second sentence: It was good, " officials stated .
-    priors = restorer._priors(caps_lines(doc.text), quoted_tokens(tokens, doc.text), tokens, (a, b))
+    priors = restorer._priors(caps_lines(doc.text), _marks(tokens, doc.text, sentences(tokens, doc.text)),
+                              tokens, (a, b))
     by_word = {t.text: p for t, p in zip(tokens[a:b], priors)}
     assert by_word["good"] == restorer.config.quote_prior
     assert by_word["stated"] == restorer.config.swap_prior
@@ -287,10 +288,22 @@ def test_words_after_a_quote_that_closes_in_a_later_sentence_get_the_ordinary_pr
 def test_a_capital_after_a_closing_quote_is_a_name_but_after_an_opening_one_starts_a_sentence(restorer):
     doc = Document("\u201cWe won,\u201d Young stated. \u201cBattle on,\u201d he stated.")
     tokens = doc.tokens()
-    from unspin.restore import caps_lines, quoted_tokens
+    from unspin.restore import _marks, caps_lines
 
-    priors = restorer._priors(caps_lines(doc.text), quoted_tokens(tokens, doc.text), tokens, (0, len(tokens)))
+    marks = _marks(tokens, doc.text, sentences(tokens, doc.text))
+    priors = restorer._priors(caps_lines(doc.text), marks, tokens, (0, len(tokens)))
     by_word = {t.text: p for t, p in zip(tokens, priors)}
     assert by_word["Young"] == restorer.config.name_prior  # after the closing mark: a name
     assert by_word["Battle"] == restorer.config.quote_prior  # after the opening mark: quoted, not a name
     assert by_word["We"] == restorer.config.quote_prior
+
+
+def test_a_name_that_starts_a_sentence_is_known_from_the_rest_of_the_text():
+    """"Madrigal" starts a sentence, but the text writes it capitalised inside one ("Nick Madrigal") and never
+    in lower case: a name. "Battle" starts a sentence and is written in lower case elsewhere: a word."""
+    from unspin.restore import name_tokens, quoted_tokens
+
+    text = "Nick Madrigal will miss the season. Madrigal was hurt. Battle lines formed in the battle."
+    tokens = Document(text).tokens()
+    named = name_tokens(tokens, sentences(tokens, text), quoted_tokens(tokens, text))
+    assert [(t.start, t.text) for t, n in zip(tokens, named) if n] == [(5, "Madrigal"), (36, "Madrigal")]

@@ -266,6 +266,40 @@ def quoted_tokens(tokens: list[Token], text: str) -> list[bool]:
     return out
 
 
+def _after_opener(tokens: list[Token], quoted: list[bool], i: int) -> bool:
+    """Whether ``tokens[i]`` follows a mark that may start a sentence: a bracket, a colon, or an opening
+    quote. After a closing quote ("... today," Nevin said) a capital is a name's."""
+    prev = tokens[i - 1].norm
+    return prev in OPENERS and (prev != '"' or quoted[i])
+
+
+def name_tokens(tokens: list[Token], sents: list[tuple[int, int]], quoted: list[bool]) -> list[bool]:
+    """Whether each token is most likely (part of) a name: capitalised inside a sentence, or capitalised at
+    the start of one while the same word is capitalised inside a sentence elsewhere in the text and never
+    written in lower case there ("Nick Madrigal will ... Madrigal lately suffered"). Spinners leave names
+    alone; a name that starts a sentence would otherwise be weighed as an ordinary word."""
+    named = [False] * len(tokens)
+    starts = {a for a, _ in sents}
+    inside, lower = set(), set()
+    for i, t in enumerate(tokens):
+        if not t.is_word:
+            continue
+        if not t.is_capitalized:
+            lower.add(t.norm)
+        elif i not in starts and not _after_opener(tokens, quoted, i):
+            named[i] = True
+            inside.add(t.norm)
+    for i, t in enumerate(tokens):
+        if not named[i] and t.is_word and t.is_capitalized and t.norm in inside and t.norm not in lower:
+            named[i] = True
+    return named
+
+
+def _marks(tokens: list[Token], text: str, sents: list[tuple[int, int]]) -> tuple[list[bool], list[bool]]:
+    quoted = quoted_tokens(tokens, text)
+    return quoted, name_tokens(tokens, sents, quoted)
+
+
 def _line_is_caps(lines: tuple[list[int], list[bool]], pos: int) -> bool:
     starts, flags = lines
     return flags[bisect.bisect_right(starts, pos) - 1]
@@ -368,11 +402,14 @@ class Restorer:
         return lm_forms(tokens[a:b]) if self._names else [t.norm for t in tokens[a:b]]
 
     # -- priors ------------------------------------------------------------------------------------
-    def _priors(self, lines, quoted: list[bool], tokens: list[Token], sent: tuple[int, int], scale: float = 1.0,
-                digits: bool = False) -> list[float]:
+    def _priors(self, lines, marks: tuple[list[bool], list[bool]], tokens: list[Token], sent: tuple[int, int],
+                scale: float = 1.0, digits: bool = False) -> list[float]:
+        """Swap prior of each word of a sentence. ``marks``: (quoted, named) per token of the text, from
+        ``quoted_tokens`` and ``name_tokens``."""
         cfg = self.config
         a, b = sent
         caps_line = _line_is_caps(lines, tokens[a].start)
+        quoted, named = marks
         priors = []
         for i in range(a, b):
             t = tokens[i]
@@ -382,20 +419,13 @@ class Restorer:
                 priors.append(cfg.digit_prior)
             elif not t.is_word:
                 priors.append(0.0)
-            elif t.is_capitalized and i > a and not self._after_opener(tokens, quoted, i):
+            elif named[i]:
                 priors.append(cfg.name_prior)
             elif quoted[i]:
                 priors.append(cfg.quote_prior)
             else:
                 priors.append(min(cfg.swap_prior * scale, cfg.max_swap_prior))
         return priors
-
-    @staticmethod
-    def _after_opener(tokens: list[Token], quoted: list[bool], i: int) -> bool:
-        """Whether ``tokens[i]`` follows a mark that may start a sentence: a bracket, a colon, or an opening
-        quote. After a closing quote ("... today," Nevin said) a capital is a name's."""
-        prev = tokens[i - 1].norm
-        return prev in OPENERS and (prev != '"' or quoted[i])
 
     def channel_logweight(self, c) -> float:
         cfg = self.config
@@ -617,9 +647,9 @@ class Restorer:
         if not confident:
             return previous
         lengths = sorted({k.count(" ") + 1 for k in confident})
-        lines, quoted = caps_lines(doc.text), quoted_tokens(tokens, doc.text)
         added: list[Substitution] = []
         sents = sentences(tokens, doc.text)
+        lines, marks = caps_lines(doc.text), _marks(tokens, doc.text, sents)
         forms = self.lm_words(tokens, sents)
         for a, b in sents:
             priors = None
@@ -631,7 +661,7 @@ class Restorer:
                     if key not in confident or covered.intersection(range(i, i + n)):
                         continue
                     if priors is None:
-                        priors = self._priors(lines, quoted, tokens, (a, b))
+                        priors = self._priors(lines, marks, tokens, (a, b))
                     if any(p <= 0 for p in priors[i - a : i - a + n]):
                         continue
                     q = max(cfg.consistency_prior, min(priors[i - a : i - a + n]))
@@ -719,10 +749,10 @@ class Restorer:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
-        lines, quoted = caps_lines(text), quoted_tokens(tokens, text)
+        lines, marks = caps_lines(text), _marks(tokens, text, sents)
         left: list[str] = []  # restored earlier sentences: the reranker's left context
         for a, b in sents:
-            priors = self._priors(lines, quoted, tokens, (a, b), scale, digits=digits and cfg.digit_prior > 0)
+            priors = self._priors(lines, marks, tokens, (a, b), scale, digits=digits and cfg.digit_prior > 0)
             if word_priors is not None:
                 ordinary = min(cfg.swap_prior * scale, cfg.max_swap_prior)
                 for i in range(a, b):
