@@ -45,6 +45,9 @@ def test_helpers():
     assert match_case("mvp", "most valuable player") == "MVP"
     # a common word that happens to be the initials stays a word (the WordNet spinner's "it" -> "information technology")
     assert match_case("it", "information technology") == "it"
+    # a word both sides share keeps the capitals the text gives it
+    assert match_case("rbi single", "RBI azygous") == "RBI single"
+    assert match_case("in the nba", "within the NBA") == "in the NBA"
     from unspin.document import Substitution
 
     subs = [Substitution(4, 9, "patch", "region", 0.9)]

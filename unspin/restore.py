@@ -315,6 +315,16 @@ def detokenize(words: list[str] | tuple[str, ...]) -> str:
 
 
 def match_case(original: str, spun: str) -> str:
+    """``original`` written in the case of the ``spun`` words it stands for. A word the two share that the
+    spun text writes in capitals or mixed case keeps that form ("RBI azygous" -> RBI single)."""
+    out = _match_case(original, spun)
+    kept = {w.lower(): w for w in spun.split() if len(w) > 1 and w[1:] != w[1:].lower()}
+    if not kept:
+        return out
+    return " ".join(kept.get(w.lower(), w) for w in out.split(" "))
+
+
+def _match_case(original: str, spun: str) -> str:
     words = spun.split()
     if (len(words) > 1 and original.isalpha() and original == "".join(w[0] for w in words).lower()
             and _zipf(original) < 5.5):  # not a common word: "information technology" for it stays "it"
