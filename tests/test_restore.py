@@ -161,6 +161,10 @@ def test_swaps_that_change_meaning_are_left_in_the_second_decoding(tmp_path, mon
     assert not changes_meaning("4", ("four",)) and not changes_meaning("forty first", ("41st",))
     assert not changes_meaning("stated", ("said",)) and not changes_meaning("helium", ("he",))
     assert not changes_meaning("primary", ("first",)) and not changes_meaning("me", ("me",))
+    # a unit for another of its kind changes facts; another form of the same unit, or another kind, does not
+    assert changes_meaning("hours", ("years",)) and changes_meaning("tuesday", ("monday",))
+    assert not changes_meaning("mins", ("minutes",)) and not changes_meaning("hours", ("hour",))
+    assert not changes_meaning("hours", ("time",)) and not changes_meaning("miles", ("years",))
 
     monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
     arpa = write_arpa(["he homered in the second inning .", "they told him so ."] * 4, tmp_path / "lm.arpa")

@@ -42,6 +42,22 @@ _NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "]", "%"}
 _PRONOUNS = frozenset(
     "i me my mine myself you your yours yourself yourselves he him his himself she her hers herself it its itself "
     "we us our ours ourselves they them their theirs themselves".split())
+# Units of measure: "3 hours" is never spun from "3 years", though thesauri list time words side by side.
+# Each class lists its units, a unit's forms joined by "/" ("mins" for minutes is a spinner's rewrite, not a
+# change of facts). ("second" is left out: it is an ordinal, and spinners write it for "moment".)
+_UNIT_CLASSES = (
+    "seconds/secs minute/minutes/min/mins hour/hours/hr/hrs day/days week/weeks fortnight/fortnights "
+    "month/months year/years/yr/yrs decade/decades century/centuries",
+    "inch/inches foot/feet yard/yards mile/miles millimetre/millimetres/millimeter/millimeters/mm "
+    "centimetre/centimetres/centimeter/centimeters/cm metre/metres/meter/meters "
+    "kilometre/kilometres/kilometer/kilometers/km",
+    "ounce/ounces/oz gram/grams kilogram/kilograms/kilo/kilos/kg ton/tons/tonne/tonnes",
+    "monday tuesday wednesday thursday friday saturday sunday",
+    "january february march april june july august september october november december",
+)
+# form -> (class, unit)
+_UNIT = {form: (n, unit) for n, units in enumerate(_UNIT_CLASSES) for unit in units.split()
+         for form in unit.split("/")}
 _NUMBER_VALUES = number_word_values()
 _ORDINAL_DIGITS = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
@@ -54,18 +70,23 @@ def _number_value(word: str) -> int | None:
 
 
 def _meaning_bearing(word: str) -> bool:
-    """A personal pronoun or a number: a word whose swaps :func:`changes_meaning` judges."""
-    return word in _PRONOUNS or _number_value(word) is not None
+    """A personal pronoun, a number or a unit (of time, length, weight; a weekday, a month): a word whose
+    swaps :func:`changes_meaning` judges."""
+    return word in _PRONOUNS or word in _UNIT or _number_value(word) is not None
 
 
 def changes_meaning(spun: str, original: tuple[str, ...]) -> bool:
     """Whether restoring the one-word ``spun`` (normalised) as ``original`` would swap a personal pronoun
-    for another or a number for a different number: a change of facts, not of wording."""
+    for another, a number for a different number or a unit for another of its kind (hours for years): a
+    change of facts, not of wording."""
     if len(original) != 1 or not _meaning_bearing(spun):
         return False
     o = original[0]
     if spun in _PRONOUNS and o in _PRONOUNS:
         return spun != o
+    if spun in _UNIT and o in _UNIT:
+        (cs, us), (co, uo) = _UNIT[spun], _UNIT[o]
+        return cs == co and us != uo
     vs, vo = _number_value(spun), _number_value(o)
     return vs is not None and vo is not None and vs != vo
 
