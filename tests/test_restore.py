@@ -303,6 +303,12 @@ def test_a_capital_after_a_closing_quote_is_a_name_but_after_an_opening_one_star
     assert by_word["Young"] == restorer.config.name_prior  # after the closing mark: a name
     assert by_word["Battle"] == restorer.config.quote_prior  # after the opening mark: quoted, not a name
     assert by_word["We"] == restorer.config.quote_prior
+    # a closing quote after a full stop ends the sentence: the next capital starts one
+    doc = Document("\u201cWe won.\u201d Officials stated it.")
+    tokens = doc.tokens()
+    priors = restorer._priors(caps_lines(doc.text), _marks(tokens, doc.text, sentences(tokens, doc.text)),
+                              tokens, (0, len(tokens)))
+    assert dict(zip((t.text for t in tokens), priors))["Officials"] == restorer.config.swap_prior
 
 
 def test_a_name_that_starts_a_sentence_is_known_from_the_rest_of_the_text():

@@ -288,10 +288,13 @@ def quoted_tokens(tokens: list[Token], text: str) -> list[bool]:
 
 
 def _after_opener(tokens: list[Token], quoted: list[bool], i: int) -> bool:
-    """Whether ``tokens[i]`` follows a mark that may start a sentence: a bracket, a colon, or an opening
-    quote. After a closing quote ("... today," Nevin said) a capital is a name's."""
+    """Whether ``tokens[i]`` follows a mark that may start a sentence: a bracket, a colon, an opening quote,
+    or a closing quote after a full stop ("... we won." The team left). After a closing quote inside a
+    sentence ("... today," Nevin said) a capital is a name's."""
     prev = tokens[i - 1].norm
-    return prev in OPENERS and (prev != '"' or quoted[i])
+    if prev != '"':
+        return prev in OPENERS
+    return quoted[i] or (i >= 2 and tokens[i - 2].norm in {".", "!", "?"})
 
 
 def name_tokens(tokens: list[Token], sents: list[tuple[int, int]], quoted: list[bool]) -> list[bool]:
