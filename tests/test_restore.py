@@ -277,6 +277,10 @@ def test_quotation_state_runs_over_sentences_and_ends_at_a_line_break():
     flags = dict(((t.start, t.text), q) for t, q in zip(tokens, quoted_tokens(tokens, text)))
     assert [q for (s, w), q in flags.items() if w == "stated"] == [False, False]
     assert [q for (s, w), q in flags.items() if w == "left"] == [True, False]  # the open quote ends at the line
+    # an ASCII mark right after a digit is an inch mark, not a quotation
+    text = 'He is 6\'2" tall and stated "no" twice.'
+    tokens = Document(text).tokens()
+    assert [t.text for t, q in zip(tokens, quoted_tokens(tokens, text)) if q] == ["no"]
 
 
 def test_words_after_a_quote_that_closes_in_a_later_sentence_get_the_ordinary_prior(restorer):

@@ -278,8 +278,12 @@ def quoted_tokens(tokens: list[Token], text: str) -> list[bool]:
     for t in tokens:
         if "\n" in text[prev_end : t.start]:
             inside = False
+        after_digit = t.start == prev_end and t.start > 0 and text[t.start - 1].isdigit()
         prev_end = t.end
         if t.norm == '"':
+            if t.text == '"' and after_digit:  # inches (6'2"), not a quotation mark
+                out.append(False)
+                continue
             inside = True if t.text == "\u201c" else False if t.text == "\u201d" else not inside
             out.append(False)  # the mark itself is punctuation
         else:
