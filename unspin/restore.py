@@ -500,13 +500,13 @@ class Restorer:
         for i in range(a, b):
             if priors[i - a] <= 0:
                 continue
-            if tokens[i].norm in originals and not self._lists_spun_form(tokens[i].norm):
+            listed = self._lists_spun_form(tokens[i].norm)
+            if not listed and tokens[i].norm in originals:
                 priors[i - a] = min(priors[i - a], cfg.dictionary_original_prior)
             for n in range(1, min(cfg.max_span, b - i) + 1) if cfg.dictionary_key_prior > 0 else ():
                 if any(p <= 0 for p in priors[i - a : i - a + n]):
                     break
-                key = " ".join(t.norm for t in tokens[i : i + n])
-                if self._lists_spun_form(key):
+                if listed if n == 1 else self._lists_spun_form(" ".join(t.norm for t in tokens[i : i + n])):
                     for j in range(i - a, i - a + n):
                         priors[j] = max(priors[j], cfg.dictionary_key_prior)
 
@@ -642,12 +642,14 @@ class Restorer:
         tokens = doc.tokens()
         sents = sentences(tokens, doc.text)
         forms = self.lm_words(tokens, sents)
+        # where the text's lines, quotations and names are: the same for every pass over this text
+        layout = (caps_lines(doc.text), _marks(tokens, doc.text, sents))
         if word_priors is not None:  # a per-word prior is known: one pass with it
-            return self._pass(doc.text, tokens, sents, forms, 1.0, cfg.beam, suspects=suspects,
+            return self._pass(doc.text, tokens, sents, forms, layout, 1.0, cfg.beam, suspects=suspects,
                               word_priors=word_priors, evidence=evidence, digits=digits is not False)
         adapt = cfg.adapt_prior and sum(t.is_word for t in tokens) >= cfg.adapt_min_words
         # the first pass only estimates a density when a second follows: a narrower beam is enough
-        result = self._pass(doc.text, tokens, sents, forms, 1.0, cfg.first_pass_beam if adapt else cfg.beam,
+        result = self._pass(doc.text, tokens, sents, forms, layout, 1.0, cfg.first_pass_beam if adapt else cfg.beam,
                             final=not adapt,
                             suspects=suspects, evidence=evidence, digits=bool(digits) and not adapt)
         if adapt and result.eligible_words >= cfg.adapt_min_words:
@@ -655,13 +657,13 @@ class Restorer:
             density = swapped / result.eligible_words / cfg.first_pass_recall
             scale = max(cfg.min_swap_prior, min(cfg.max_swap_prior, density)) / cfg.swap_prior
             first_pass_swaps = swapped / result.eligible_words
-            result = self._pass(doc.text, tokens, sents, forms, scale, cfg.beam, suspects=suspects, evidence=evidence,
-                                digits=bool(digits))
+            result = self._pass(doc.text, tokens, sents, forms, layout, scale, cfg.beam, suspects=suspects,
+                                evidence=evidence, digits=bool(digits))
             result.prior_scale = scale
             result.first_pass_swaps = first_pass_swaps
         elif adapt:  # too few changeable words to fit a prior: decode once more, fully, with the default
-            result = self._pass(doc.text, tokens, sents, forms, 1.0, cfg.beam, suspects=suspects, evidence=evidence,
-                                digits=bool(digits))
+            result = self._pass(doc.text, tokens, sents, forms, layout, 1.0, cfg.beam, suspects=suspects,
+                                evidence=evidence, digits=bool(digits))
         return result
 
     def restore_consistent(self, doc: Document, previous: Restoration) -> Restoration:
@@ -781,13 +783,13 @@ class Restorer:
                                                   confidence=p_swap, evidence=f"{e.evidence},{KNOWN_NAME}"))
         return _with_added(previous, subs, added, doc.text) if added else previous
 
-    def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], forms: list[str], scale: float,
-              beam: int, final: bool = True, suspects: dict | None = None,
+    def _pass(self, text: str, tokens: list[Token], sents: list[tuple[int, int]], forms: list[str], layout,
+              scale: float, beam: int, final: bool = True, suspects: dict | None = None,
               word_priors: dict | None = None, evidence: bool = True, digits: bool = False) -> Restoration:
         cfg, lm = self.config, self.scorer
         result = Restoration(substitutions=[], restored=text, tokens=len(tokens))
         result.words = sum(t.is_word for t in tokens)
-        lines, marks = caps_lines(text), _marks(tokens, text, sents)
+        lines, marks = layout
         left: list[str] = []  # restored earlier sentences: the reranker's left context
         for a, b in sents:
             priors = self._priors(lines, marks, tokens, (a, b), scale, digits=digits and cfg.digit_prior > 0)
