@@ -234,6 +234,12 @@ def test_idiom_pairs_reject_a_malformed_line(tmp_path):
     bad.write_text("# comment\nthe usage of\tusing\nno tab here\n", encoding="utf-8")
     with pytest.raises(PackError, match=":3:"):
         list(lx.idiom_pairs(bad))
+    # a phrase longer than the decoder's longest span is an error, not a pair silently left out
+    bad.write_text("on the finish of\tat the end of\nbecause of the truth that\tbecause\n", encoding="utf-8")
+    with pytest.raises(PackError, match=":2: at most 4 words"):
+        list(lx.idiom_pairs(bad))
+    bad.write_text("on the finish of\tat the end of\n", encoding="utf-8")
+    assert list(lx.idiom_pairs(bad)) == [("on the finish of", "at the end of", 0.0, "idioms")]
 
 
 def test_shipped_lexicon_carries_the_shipped_idioms_list():

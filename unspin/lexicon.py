@@ -212,7 +212,10 @@ def idiom_pairs(path: Path = IDIOMS_FILE) -> Iterator[tuple[str, str, float, str
             if len(parts) != 2:
                 raise PackError(f"{path}:{n}: expected 'spun<TAB>original'")
             s, o = norm_phrase(parts[0]), norm_phrase(parts[1])
-            if s and o and s != o and len(s.split()) <= MAX_SPUN_TOKENS and len(o.split()) <= MAX_ORIGINAL_TOKENS:
+            # a phrase longer than the decoder's longest span could never be matched: say so, not drop it
+            if max(len(s.split()), len(o.split())) > MAX_SPUN_TOKENS:
+                raise PackError(f"{path}:{n}: at most {MAX_SPUN_TOKENS} words on either side")
+            if s and o and s != o:
                 yield s, o, 0.0, "idioms"
 
 
