@@ -156,8 +156,6 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
     flagged spans against the true swaps) on test-split documents, per spinner family and per corpus."""
     import random
 
-    from sklearn.metrics import roc_auc_score
-
     from .api import Checker
     from .evaluate import localisation_scores
     from .spinners import make_spinner
@@ -183,19 +181,7 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
             loc_restored.setdefault(family, []).append(localisation_scores(
                 res.text, truth, [(s.start, s.end) for s in rep.substitutions]))
 
-    def summary(sel):
-        y = [r[2] for r in sel]
-        p = [r[3] for r in sel]
-        flagged = [r[4] for r in sel]
-        tp = sum(f and l for f, l in zip(flagged, y))
-        fp = sum(f and not l for f, l in zip(flagged, y))
-        fn = sum((not f) and l for f, l in zip(flagged, y))
-        f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-        return {"texts": len(sel), "auc": round(roc_auc_score(y, p), 4) if len(set(y)) == 2 else None,
-                "f1": round(f1, 4), "tpr_at_1pct_fpr": round(_tpr_at_fpr([r[3] for r in sel if not r[2]],
-                                                                         [r[3] for r in sel if r[2]]), 4),
-                "false_alarms": fp, "clean": sum(1 for v in y if not v)}
-
+    summary = _detection_summary
     out = {"per_family": {}, "per_corpus": {}, "localisation": {}, "localisation_restored": {}}
     for fam in families:
         out["per_family"][fam] = summary([r for r in rows if r[1] in (fam, "clean")])
@@ -207,6 +193,53 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
     for fam, scores in loc_restored.items():
         out["localisation_restored"][fam] = _round(aggregate(scores))
     return out
+
+
+def _detection_summary(sel: list[tuple]) -> dict:
+    """AUC, F1 at the verdict, TPR at 1% FPR and false alarms of rows (corpus, family, label, p, flagged)."""
+    from sklearn.metrics import roc_auc_score
+
+    y = [r[2] for r in sel]
+    p = [r[3] for r in sel]
+    flagged = [r[4] for r in sel]
+    tp = sum(f and l for f, l in zip(flagged, y))
+    fp = sum(f and not l for f, l in zip(flagged, y))
+    fn = sum((not f) and l for f, l in zip(flagged, y))
+    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+    return {"texts": len(sel), "auc": round(roc_auc_score(y, p), 4) if len(set(y)) == 2 else None,
+            "f1": round(f1, 4), "tpr_at_1pct_fpr": round(_tpr_at_fpr([r[3] for r in sel if not r[2]],
+                                                                     [r[3] for r in sel if r[2]]), 4),
+            "false_alarms": fp, "clean": sum(1 for v in y if not v)}
+
+
+def bench_detection_thirdparty(shared: Path, n_docs: int, pack=None, spinner: str = "nlpaug-wordnet",
+                               rates=(0.15, 0.3), corpora=("pressreleases", "reuters21578", "wikipedia-half"),
+                               seed: int = 0) -> dict:
+    """Detection of a third-party spinner that no model was trained on (nlpaug's WordNet augmenter; the
+    detector, localiser and fingerprint learnt unspin's own four simulated families): test-split documents of
+    each corpus, clean and spun at each rate, with the localiser's flagged words against the true swaps."""
+    import random
+
+    from .api import Checker
+    from .evaluate import localisation_scores
+    from .spinners import make_spinner
+
+    checker = Checker(pack)
+    rng = random.Random(seed)
+    clean_rows, spun_rows, loc = [], {r: [] for r in rates}, {r: [] for r in rates}
+    for corpus in corpora:
+        for d in corpus_docs(shared / "corpora" / f"{corpus}.jsonl.gz", "test", n_docs, min_words=80, max_words=1500):
+            clean = checker.check(d["text"])
+            clean_rows.append((corpus, "clean", 0, clean.spin_probability, clean.verdict == "spun"))
+            for rate in rates:
+                res = make_spinner(spinner, rate=rate, seed=rng.randrange(1 << 30)).spin(d["text"])
+                rep = checker.check(res.text)
+                spun_rows[rate].append((corpus, spinner, 1, rep.spin_probability, rep.verdict == "spun"))
+                loc[rate].append(localisation_scores(res.text, [(a, b) for a, b, *_ in res.swaps],
+                                                     [(f.start, f.end) for f in rep.flagged]))
+    return {"spinner": spinner, "per_rate": {
+        str(rate): {**_detection_summary(clean_rows + spun_rows[rate]),
+                    "flagged": _round(aggregate(loc[rate]))} for rate in rates}}
 
 
 def bench_real_detection(shared: Path, pack=None) -> dict:
@@ -257,6 +290,7 @@ def run(shared: Path, what: list[str], split: str, n_docs: int, pack=None,
                                  for s in ("nlpaug-wordnet", "wordnet")]
     if "detection" in what:
         out["detection"] = bench_detection(shared, max(1, n_docs // 4), pack)
+        out["detection_thirdparty"] = bench_detection_thirdparty(shared, max(1, n_docs // 4), pack)
         out["real_detection"] = bench_real_detection(shared, pack)
     if "source" in what:  # builds the index over the shared corpora first if it is not there (~2-3 min)
         from .source.bench import run_bench

@@ -405,6 +405,11 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
         t.add_row("all", str(m["texts"]), str(m["auc"]), f"{m['f1']:.3f}", f"{m['tpr_at_1pct_fpr']:.3f}",
                   f"{m['false_alarms']}/{m['clean']}")
         console.print(t)
+        third = res.get("detection_thirdparty")
+        for rate, m in (third or {}).get("per_rate", {}).items():
+            console.print(f"never trained on: {third['spinner']}, rate {rate}: {m['texts']} texts, AUC {m['auc']}, "
+                          f"F1 @ verdict {m['f1']:.3f}, TPR @ 1% FPR {m['tpr_at_1pct_fpr']:.3f}, false alarms "
+                          f"{m['false_alarms']}/{m['clean']}, flagged-word F1 {m['flagged']['f1']:.3f}", soft_wrap=True)
         t = Table("localisation (token level)", "flagged P", "flagged R", "flagged F1", "restored P", "restored R",
                   "restored F1")
         for fam, m in det["localisation"].items():

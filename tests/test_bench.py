@@ -1,0 +1,40 @@
+"""`unspin bench`'s detection of a third-party spinner no model was trained on, and how the CLI shows it."""
+
+from pathlib import Path
+
+import pytest
+
+from unspin import bench
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the project
+
+
+@pytest.mark.skipif(not (SHARED / "corpora").is_dir(), reason="needs ../shared corpora")
+def test_thirdparty_detection_scores_clean_and_spun_versions_of_the_same_documents():
+    out = bench.bench_detection_thirdparty(SHARED, 2, corpora=("reuters21578",), rates=(0.3,))
+    assert out["spinner"] == "nlpaug-wordnet"
+    m = out["per_rate"]["0.3"]
+    assert m["texts"] == 4 and m["clean"] == 2  # each document clean and spun
+    assert m["auc"] is not None and 0.0 <= m["auc"] <= 1.0
+    flagged = m["flagged"]
+    assert flagged["documents"] == 2 and flagged["tp"] + flagged["fn"] > 0  # the spinner's swaps are the truth
+
+
+def test_bench_cli_prints_the_thirdparty_rows(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from unspin.cli import cli
+
+    det = {"texts": 60, "auc": 0.99, "f1": 0.9, "tpr_at_1pct_fpr": 0.8, "false_alarms": 1, "clean": 30}
+    fake = {"date": "2026-11-29", "machine": "test", "split": "test",
+            "detection": {"per_family": {"phrase": det}, "per_corpus": {"reuters21578": det}, "all": det,
+                          "localisation": {}, "localisation_restored": {}},
+            "detection_thirdparty": {"spinner": "nlpaug-wordnet",
+                                     "per_rate": {"0.15": {**det, "flagged": {"f1": 0.712}}}},
+            "real_detection": {"min_spun": 1.0, "max_clean": 0.19, "spun_flagged": 5, "spun": [1] * 5,
+                               "clean_flagged": 0, "clean": [0] * 12}}
+    monkeypatch.setattr(bench, "run", lambda *a, **k: fake)
+    (tmp_path / "data").mkdir()
+    result = CliRunner().invoke(cli, ["bench", "--shared", str(tmp_path), "--only", "detection"])
+    assert result.exit_code == 0, result.output
+    assert "never trained on: nlpaug-wordnet, rate 0.15" in result.output and "0.712" in result.output
