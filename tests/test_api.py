@@ -528,3 +528,18 @@ def test_family_decoders_are_kept_across_documents(checker):
         assert changed.config.swap_prior == 0.2 and changed.config.layer_bonus == {"observed": 3.0}
     finally:
         checker.restorer = old
+
+
+def test_check_many_in_worker_processes_gives_the_same_reports_in_order(karabakh_report):
+    """``check_many(jobs=2)``: the texts are checked in two processes, each with its own pack, and come back
+    in their order, report for report what one process gives."""
+    from unspin.api import check_many
+
+    texts = [CLEAN_NEWS["markets"], KARABAKH, CLEAN_NEWS["wildfire"]]
+    one = list(check_many(texts, jobs=1))
+    two = list(check_many(texts, jobs=2))
+    assert [r.verdict for r in two] == ["not spun", "spun", "not spun"]
+    assert [(r.spin_probability, r.restored, r.substitutions) for r in two] == \
+           [(r.spin_probability, r.restored, r.substitutions) for r in one]
+    assert two[1].restored == karabakh_report.restored
+    assert list(check_many([], jobs=2)) == []

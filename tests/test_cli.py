@@ -171,6 +171,20 @@ def test_check_two_inputs_give_json_lines():
     assert reports[0]["spin_probability"] > reports[1]["spin_probability"]
 
 
+def test_check_with_two_jobs_gives_the_same_lines_and_errors(tmp_path):
+    """``--jobs 2``: inputs are checked in two worker processes; the output and the one-line error for a bad
+    input are those of one process, in the inputs' order."""
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    args = ("check", CLEAN, empty, KARABAKH, "--format", "json")
+    one, two = invoke(*args), invoke(*args, "--jobs", "2")
+    assert one.exit_code == two.exit_code == 1
+    assert two.stdout == one.stdout and [json.loads(x)["name"] for x in two.stdout.splitlines()] == \
+           [str(CLEAN), str(KARABAKH)]
+    assert two.stderr == one.stderr and "empty" in two.stderr and len(two.stderr.splitlines()) == 1
+    assert_clean_error(invoke("check", CLEAN, KARABAKH, "--jobs", "2", "--neural"), 2, "--jobs")
+
+
 def test_check_html_output_file(tmp_path):
     out = tmp_path / "out.html"
     result = invoke("check", KARABAKH, "--format", "html", "-o", out)

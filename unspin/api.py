@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import detect
@@ -198,6 +198,41 @@ class Checker:
 
     def check(self, text: str, name: str = "<text>") -> Report:
         return self.check_document(from_text(text, name=name))
+
+
+def check_many(texts: Iterable[str | Document], jobs: int = 1, pack: str | Path | None = None,
+               config: RestoreConfig | None = None) -> Iterator[Report]:
+    """Reports for many texts (or :class:`Document` objects), in their order.
+
+    A check runs in one Python thread, so ``jobs`` > 1 checks the texts in that many worker processes, each
+    with the pack loaded once (a few seconds each, and ~600 MB of memory): worth it for a batch, not for a
+    handful of short texts."""
+    docs = [from_text(t, name=f"<text {i}>") if isinstance(t, str) else t for i, t in enumerate(texts)]
+    if jobs <= 1 or len(docs) < 2:
+        checker = Checker(pack, config=config) if docs else None
+        for d in docs:
+            yield checker.check_document(d)
+        return
+    load_pack(pack)  # a missing or corrupt pack: one clear error here, not a broken pool of workers
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # "spawn": a worker starts clean and opens its own SQLite and KenLM handles (neither survives a fork)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(docs)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(pack, config)) as pool:
+        yield from pool.map(_check_in_worker, docs)
+
+
+_worker: Checker | None = None
+
+
+def _start_worker(pack, config) -> None:
+    global _worker
+    _worker = Checker(pack, config=config)
+
+
+def _check_in_worker(doc: Document) -> Report:
+    return _worker.check_document(doc)
 
 
 _default: Checker | None = None

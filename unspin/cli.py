@@ -88,11 +88,19 @@ def _load_inputs(inputs, max_chars):
             yield source, None, e
 
 
-def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=False):
-    from .api import Checker
+def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=False, jobs=1):
+    from .api import Checker, check_many
     from .restore import RestoreConfig
 
     config = RestoreConfig(min_confidence=min_confidence)
+    if jobs > 1 and len(inputs) > 1:
+        if index_dir is not None or neural:
+            raise UnspinError("--jobs works without --index and --neural (each worker would load them again)")
+        loaded = list(_load_inputs(inputs, max_chars))
+        reports = check_many([doc for _, doc, err in loaded if err is None], jobs=jobs, pack=pack, config=config)
+        for source, doc, err in loaded:
+            yield (source, None, err) if err is not None else (source, next(reports), None)
+        return
     checker = None
     for source, doc, err in _load_inputs(inputs, max_chars):
         if err is not None:
@@ -121,7 +129,9 @@ def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=
 @click.option("--neural", is_flag=True,
               help="Re-decide uncertain spans with a neural LM (Gemma-3-270M via llama.cpp; needs the "
                    "'neural' extra). Better restoration, ~50x slower.")
-def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn_into, neural):
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Check several inputs in this many worker processes (each loads the pack once).")
+def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn_into, neural, jobs):
     """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
 
     Shows each swapped span with its likely original, a restored text, and a spin probability.
@@ -134,7 +144,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
     failures = n_ok = 0
     reports = []
     chunks: list[str] = []
-    for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir, neural):
+    for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir, neural, jobs):
         if err is not None:
             click.echo(f"unspin: error: {_about(source, err)}", err=True)
             failures += 1
@@ -436,6 +446,9 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
         tp = res["throughput"]
         console.print(f"throughput: {tp['words_per_second']} words/s over {tp['words']} words "
                       f"({tp['documents']} docs), peak RSS {tp['peak_rss_mb']} MB")
+        if "jobs" in tp:
+            console.print(f"throughput with --jobs {tp['jobs']['jobs']} (worker start and pack loading included): "
+                          f"{tp['jobs']['words_per_second']} words/s", soft_wrap=True)
     if json_out:
         write_atomic(Path(json_out), json.dumps(res, indent=2) + "\n")
 
