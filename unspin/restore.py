@@ -168,8 +168,9 @@ class RestoreConfig:
 
 @functools.lru_cache(maxsize=4096)
 def _only_idioms(evidence: str) -> bool:
-    """Whether the hand-listed idioms are the only layer of an evidence string ("idioms,+inflected")."""
-    return all(layer in (*IDIOMS, "+inflected") for layer in evidence.split(","))
+    """Whether the hand-listed idioms are the only layer of an evidence string ("idioms,+inflected",
+    "idioms:common")."""
+    return all(layer.split(":")[0] in (*IDIOMS, "+inflected") for layer in evidence.split(","))
 
 
 KNOWN_NAME = "known-name"  # evidence tag of a swap restore_names made: the restored run is a known name
