@@ -543,3 +543,21 @@ def test_check_many_in_worker_processes_gives_the_same_reports_in_order(karabakh
            [(r.spin_probability, r.restored, r.substitutions) for r in one]
     assert two[1].restored == karabakh_report.restored
     assert list(check_many([], jobs=2)) == []
+
+
+def test_an_opened_pack_is_used_as_it_is(monkeypatch):
+    """``Checker(Pack)``: a pack already opened (and verified) by ``load_pack`` is not verified again, as the
+    batch workers of ``check_many`` take it; a folder is verified as before."""
+    from unspin import pack as pack_module
+    from unspin.api import Checker
+
+    opened = pack_module.load_pack()
+
+    def no_hashing(path):
+        raise AssertionError(f"verified again: {path}")
+
+    monkeypatch.setattr(pack_module, "_sha256", no_hashing)
+    report = Checker(opened).check(CLEAN_NEWS["markets"])
+    assert report.verdict == "not spun"
+    with pytest.raises(AssertionError, match="verified again"):
+        Checker(opened.path)
