@@ -295,3 +295,22 @@ def test_common_word_rewrites_are_dictionary_swaps_whose_originals_stay_unlisted
     assert "simply" in lex._curated_keys
     assert lex.listed_originals() == {"using"}
     assert _only_idioms("idioms:common") and _only_idioms("idioms,+inflected") and not _only_idioms("idioms:common,moby")
+
+
+def test_lemminflect_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    """lemminflect's parsed tables are kept as a pickle in unspin's cache folder: the next process loads
+    them instead of parsing, and a damaged file is parsed again and replaced, with the same tables."""
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path))
+    parse = lx._tables.__wrapped__
+    first = parse()
+    files = list((tmp_path / "lemminflect").glob("*.pickle"))
+    assert len(files) == 1 and first is not None and len(first) == 4
+    from lemminflect.core.Lemmatizer import Lemmatizer
+
+    with monkeypatch.context() as m:
+        m.setattr(Lemmatizer, "_getLemmaDict", lambda self: pytest.fail("parsed again"))
+        assert parse() == first  # read back from the cache, not parsed
+    files[0].write_bytes(b"not a pickle")
+    assert parse() == first
+    assert files[0].read_bytes() != b"not a pickle"  # replaced by a good one
+    assert lx.all_lemmas("stated")["VERB"] == ("state",)
