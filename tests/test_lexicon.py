@@ -261,8 +261,10 @@ def test_common_word_rewrites_follow_the_lists_rules():
     from wordfreq import zipf_frequency
 
     pairs = [(s, o, layer) for s, o, _, layer in lx.idiom_pairs(lx.IDIOMS_COMMON_FILE, lx.COMMON_ORIGINALS)]
-    assert len(pairs) > 90 and {layer for *_, layer in pairs} == {"idioms:common"}
-    assert ("simply", "just") in {(s, o) for s, o, _ in pairs}
+    assert len(pairs) > 50 and {layer for *_, layer in pairs} == {"idioms:common"}
+    assert ("neatly", "well") in {(s, o) for s, o, _ in pairs}
+    # rewrites into words ordinary prose uses for themselves were measured out (see the file's header)
+    assert not {("simply", "just"), ("each", "both"), ("girls", "women")} & {(s, o) for s, o, _ in pairs}
     # every spun form, word or phrase, is rarer than its original
     assert not [(s, o) for s, o, _ in pairs if zipf_frequency(s, "en") >= zipf_frequency(o, "en")]
     # none of the swaps of the evaluation pages, nor one the main list already has
