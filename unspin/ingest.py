@@ -245,8 +245,8 @@ def check_english(text: str) -> None:
         else (_LANG_MIN_CONFIDENCE, _LANG_ENGLISH_FLOOR, _LANG_FUNCTION_WORD_SHARE))
     function_words = sum(1 for w in words if w.lower() in _ENGLISH_FUNCTION_WORDS)
     if not not_latin and function_words >= function_share * len(words):
-        # English function words this common pass a Latin-script text whatever the identifier says (see
-        # below), so its model (a second to load) is not needed for ordinary English
+        # English function words this common pass a Latin-script text whatever the identifier says, so its
+        # model (a second to load) is not needed for ordinary English
         return
     ranking = _get_identifier().rank(sample)
     if not ranking:
@@ -260,8 +260,6 @@ def check_english(text: str) -> None:
         return
     english = dict(ranking).get("en", 0.0)
     if english >= english_floor:
-        return
-    if function_words >= function_share * len(words):
         return
     raise InputError(f"text appears to be {language_name(top)} ({top}); only English is supported for now")
 

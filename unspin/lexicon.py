@@ -418,10 +418,15 @@ def build_table(quads: Iterable[tuple[str, str, float, str]], out: Path, vectors
 # Run-time look-ups
 # --------------------------------------------------------------------------------------------------
 
+def _cache_root() -> Path:
+    """unspin's cache folder (``$UNSPIN_CACHE``, by default ~/.cache/unspin): what is derived once and kept."""
+    return Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin"))
+
+
 def _sqlite_cache(table_path: Path) -> Path:
     """Build (once) an indexed SQLite copy of the compressed table, keyed by its content hash."""
     digest = hashlib.sha256(table_path.read_bytes()).hexdigest()[:16]
-    cache_root = Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin")) / "lexicon"
+    cache_root = _cache_root() / "lexicon"
     db = cache_root / f"{digest}.v3.sqlite"  # v3: curated_keys holds every DICTIONARY layer's keys
     if db.exists():
         return db
@@ -494,8 +499,7 @@ class Lexicon:
             out = set()
             ignored = self.exclude | {COMMON_ORIGINALS}
             for original, evidence in rows:
-                if any(layer in ignored for layer in evidence.split(",")):
-                    evidence = ",".join(l for l in evidence.split(",") if l not in ignored)
+                evidence = ",".join(l for l in evidence.split(",") if l not in ignored)
                 if evidence and has_layer(evidence, layers):
                     out.add(original)
             hit = cache[layers] = frozenset(out)
@@ -628,14 +632,16 @@ def _tables():
     stamp = "|".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
                      for f in sorted(resources.glob("*_lu.csv.gz")) + sorted(resources.glob("*_overrides.csv")))
     digest = hashlib.sha256(f"{lemminflect.__version__}|{resources}|{stamp}".encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin")) / "lemminflect" / f"{digest}.pickle"
+    cache = _cache_root() / "lemminflect" / f"{digest}.pickle"
     try:
         with open(cache, "rb") as f:
+            collecting = gc.isenabled()
             gc.disable()  # ~200,000 small objects: the collector's passes would be a third of the load
             try:
                 tables = pickle.load(f)
             finally:
-                gc.enable()
+                if collecting:
+                    gc.enable()
         if isinstance(tables, tuple) and len(tables) == 4 and all(isinstance(t, dict) for t in tables):
             return tables
     except Exception:  # missing, or damaged (a crash, a full disk): parse the tables again
@@ -645,14 +651,14 @@ def _tables():
         tables = (lem._getLemmaDict(), lem._getOverridesDict(), infl._getInflDict(), infl._getOverridesDict())
     except AttributeError:  # pragma: no cover - depends on the installed lemminflect
         return None
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
             pickle.dump(tables, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)
-    except OSError:  # a read-only home: parse again next time
-        pass
+    except OSError:  # a read-only home or a full disk: parse again next time, leave no partial file
+        tmp.unlink(missing_ok=True)
     return tables
 
 
