@@ -626,12 +626,12 @@ def _tables():
     except ImportError:  # pragma: no cover - depends on the installed lemminflect
         return None
     # Parsing lemminflect's gzipped CSV tables took ~0.7 s of every process's first check; a pickle of the
-    # parsed tables loads in ~0.2 s. Kept in unspin's cache folder, keyed by the tables' files (a new
-    # lemminflect version or installation gets its own), rebuilt when unreadable.
+    # parsed tables loads in ~0.2 s. Kept in unspin's cache folder, keyed by lemminflect's version and its
+    # tables' sizes (so every virtualenv with the same release shares one copy), rebuilt when unreadable.
     resources = Path(lemminflect.__file__).parent / "resources"
-    stamp = "|".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
+    stamp = "|".join(f"{f.name}:{f.stat().st_size}"
                      for f in sorted(resources.glob("*_lu.csv.gz")) + sorted(resources.glob("*_overrides.csv")))
-    digest = hashlib.sha256(f"{lemminflect.__version__}|{resources}|{stamp}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{lemminflect.__version__}|{stamp}".encode()).hexdigest()[:16]
     cache = _cache_root() / "lemminflect" / f"{digest}.pickle"
     try:
         with open(cache, "rb") as f:
