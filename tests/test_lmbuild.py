@@ -102,3 +102,17 @@ def test_decoder_queries_names_as_the_lm_was_trained(tmp_path, monkeypatch):
     assert with_names.sentence_lm_words(tokens, 0, len(tokens))[2] == NAME_TOKEN
     plain = Restorer(Lexicon(table), KenLMScorer(write_arpa(["officials told nevin the news ."], tmp_path / "b.arpa")))
     assert plain.lm_words(tokens, sents)[2] == "nevin"
+
+
+def test_lmplz_patch_initialises_its_flags():
+    """lmplz of kenlm-ex 0.2.1 leaves three bools uninitialised when their flags are absent (it hung or crashed
+    at step 2 on one build); the patch sets them, drops CLI11's duplicate help flag, and is idempotent."""
+    from unspin.lmbuild import patch_lmplz_main
+
+    code = ('int main() {\n    lm::builder::PipelineConfig pipeline;\n    bool verbose_header;\n'
+            '    app.add_flag("-h,--help", help, "Show this help message");\n}\n')
+    patched = patch_lmplz_main(code)
+    assert "pipeline.renumber_vocabulary = false;" in patched and "pipeline.output_q = false;" in patched
+    assert "bool verbose_header = false;" in patched and "bool verbose_header;" not in patched
+    assert patched.index("app.set_help_flag();") < patched.index('app.add_flag("-h,--help"')
+    assert patch_lmplz_main(patched) == patched

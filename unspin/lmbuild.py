@@ -47,10 +47,28 @@ def kenlm_tools() -> Path:
     on_path = shutil.which("lmplz")
     if on_path and shutil.which("build_binary"):
         return Path(on_path).parent
-    bin_dir = cache_dir() / "kenlm" / "bin"
+    # versioned by the patches of patch_lmplz_main: tools built before the second patch may hang
+    bin_dir = cache_dir() / "kenlm" / "bin-2"
     if (bin_dir / "lmplz").exists() and (bin_dir / "build_binary").exists():
         return bin_dir
     return _build_kenlm_tools(bin_dir)
+
+
+def patch_lmplz_main(code: str) -> str:
+    """Two fixes to ``lmplz_main.cc`` of this KenLM release (its options moved from Boost to CLI11):
+
+    * CLI11 registers ``-h`` twice and lmplz aborts at start-up: drop CLI11's default help flag;
+    * the flags ``--renumber``, ``--collapse_values`` and ``--verbose_header`` write into bools that are never
+      initialised when the flag is absent (Boost's ``default_value(false)`` did that), so lmplz read stack
+      garbage and, depending on the build, hung or crashed at step 2: set them to false first.
+    """
+    flag = 'app.add_flag("-h,--help", help, "Show this help message");'
+    if "app.set_help_flag();" not in code and flag in code:
+        code = code.replace(flag, "app.set_help_flag();\n    " + flag)
+    decl = "lm::builder::PipelineConfig pipeline;"
+    if decl in code and "pipeline.output_q = false;" not in code:
+        code = code.replace(decl, decl + "\n    pipeline.renumber_vocabulary = false;\n    pipeline.output_q = false;")
+    return code.replace("bool verbose_header;", "bool verbose_header = false;")
 
 
 def _build_kenlm_tools(bin_dir: Path) -> Path:
@@ -69,11 +87,7 @@ def _build_kenlm_tools(bin_dir: Path) -> Path:
         tar.extractall(work, filter="data")
     src = next(p for p in work.iterdir() if p.is_dir())
     main_cc = src / "lm" / "builder" / "lmplz_main.cc"
-    code = main_cc.read_text()
-    flag = 'app.add_flag("-h,--help", help, "Show this help message");'
-    # CLI11 in this release registers -h twice and lmplz aborts at start-up; drop the default help flag.
-    if "app.set_help_flag();" not in code and flag in code:
-        main_cc.write_text(code.replace(flag, "app.set_help_flag();\n    " + flag))
+    main_cc.write_text(patch_lmplz_main(main_cc.read_text()))
     build = src / "build"
     build.mkdir()
     _run([cmake, "-DCMAKE_BUILD_TYPE=Release", ".."], log, cwd=build)
