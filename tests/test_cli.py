@@ -185,6 +185,34 @@ def test_check_with_two_jobs_gives_the_same_lines_and_errors(tmp_path):
     assert_clean_error(invoke("check", CLEAN, KARABAKH, "--jobs", "2", "--neural"), 2, "--jobs")
 
 
+def test_jobs_auto_keeps_a_small_batch_in_one_process(monkeypatch, tmp_path):
+    """The default ``--jobs auto`` starts no worker for a batch too small to repay their start; ``--jobs``
+    takes a positive number or ``auto``, anything else is a usage error (exit 2), as for other options."""
+    import unspin.api
+
+    def no_workers(*a, **k):
+        raise AssertionError("a worker pool was started for two inputs")
+
+    monkeypatch.setattr(unspin.api, "check_many", no_workers)
+    result = invoke("check", CLEAN, KARABAKH, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
+    for bad in ("0", "-1", "two"):
+        result = invoke("check", CLEAN, "--jobs", bad)
+        assert_no_traceback(result)
+        assert result.exit_code == 2 and "is not a number of jobs" in result.stderr
+
+
+def test_jobs_auto_uses_the_cpus_for_a_large_batch(monkeypatch):
+    from unspin import api
+
+    monkeypatch.setattr(api.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert api.auto_jobs(api.AUTO_JOBS_MIN_TEXTS - 1) == 1
+    assert api.auto_jobs(api.AUTO_JOBS_MIN_TEXTS) == 3
+    monkeypatch.setattr(api.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert api.auto_jobs(1000) == api.AUTO_JOBS_MAX
+
+
 def test_check_html_output_file(tmp_path):
     out = tmp_path / "out.html"
     result = invoke("check", KARABAKH, "--format", "html", "-o", out)

@@ -120,7 +120,7 @@ def bench_simulated(shared: Path, spinner_name: str, split: str, n_docs: int, ra
             "total": _round(aggregate(results)), "speed": _speed(words, seconds)}
 
 
-def bench_throughput(shared: Path, n_docs: int = 100, pack=None, jobs: int = 2) -> dict:
+def bench_throughput(shared: Path, n_docs: int = 100, pack=None, jobs: int | str = "auto") -> dict:
     """Words per second of the whole check (ingest, decode, detect) on clean news, pack already loaded."""
     from .api import Checker
 
@@ -139,10 +139,13 @@ def bench_throughput(shared: Path, n_docs: int = 100, pack=None, jobs: int = 2) 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {"documents": len(docs), "words": words, "seconds": round(dt, 2), "words_per_second": round(words / dt),
            "peak_rss_mb": round(rss)}
+    from .api import auto_jobs, check_many
+
+    if jobs == "auto":  # as `unspin check` decides for a batch of this size
+        jobs = auto_jobs(len(docs))
     if jobs > 1:
         # the same texts as a batch in worker processes (unspin check --jobs): the clock includes starting
         # the workers and loading a pack in each, and their caches start cold
-        from .api import check_many
 
         t0 = time.perf_counter()
         n = sum(r.words for r in check_many([d["text"] for d in docs], jobs=jobs, pack=pack))

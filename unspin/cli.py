@@ -20,6 +20,26 @@ from .errors import UnspinError
 FORMATS = ("text", "json", "html")
 
 
+class _Jobs(click.ParamType):
+    """``--jobs``: a number of worker processes (1 or more) or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "auto":
+            return value
+        try:
+            n = int(value)
+        except ValueError:
+            n = 0
+        if n < 1:
+            self.fail(f"{value!r} is not a number of jobs (1 or more) or 'auto'", param, ctx)
+        return n
+
+
+JOBS = _Jobs()
+
+
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"unspin: error: {message}", err=True)
     sys.exit(code)
@@ -89,10 +109,12 @@ def _load_inputs(inputs, max_chars):
 
 
 def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=False, jobs=1):
-    from .api import Checker, check_many
+    from .api import Checker, auto_jobs, check_many
     from .restore import RestoreConfig
 
     config = RestoreConfig(min_confidence=min_confidence)
+    if jobs == "auto":  # workers would each load the index or the neural model again: not worth it
+        jobs = 1 if index_dir is not None or neural else auto_jobs(len(inputs))
     if jobs > 1 and len(inputs) > 1:
         if index_dir is not None or neural:
             raise UnspinError("--jobs works without --index and --neural (each worker would load them again)")
@@ -129,8 +151,9 @@ def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=
 @click.option("--neural", is_flag=True,
               help="Re-decide uncertain spans with a neural LM (Gemma-3-270M via llama.cpp; needs the "
                    "'neural' extra). Better restoration, ~50x slower.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Check several inputs in this many worker processes (each loads the pack once).")
+@click.option("--jobs", "-j", type=JOBS, default="auto", show_default=True,
+              help="Check several inputs in this many worker processes (each loads the pack once); auto: "
+                   "one per CPU for 16 inputs or more, else one process.")
 def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn_into, neural, jobs):
     """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
 
@@ -444,11 +467,12 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
                       f"{src['index']['docs']} docs, {src['index']['mb_per_1000_docs']} MB per 1,000 docs")
     if "throughput" in res:
         tp = res["throughput"]
-        console.print(f"throughput: {tp['words_per_second']} words/s over {tp['words']} words "
+        console.print(f"throughput in one process: {tp['words_per_second']} words/s over {tp['words']} words "
                       f"({tp['documents']} docs), peak RSS {tp['peak_rss_mb']} MB")
         if "jobs" in tp:
-            console.print(f"throughput with --jobs {tp['jobs']['jobs']} (worker start and pack loading included): "
-                          f"{tp['jobs']['words_per_second']} words/s", soft_wrap=True)
+            console.print(f"the same batch as `unspin check` runs it (--jobs auto: {tp['jobs']['jobs']} workers, "
+                          f"their start and pack loading included): {tp['jobs']['words_per_second']} words/s",
+                          soft_wrap=True)
     if json_out:
         write_atomic(Path(json_out), json.dumps(res, indent=2) + "\n")
 
