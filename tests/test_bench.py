@@ -38,3 +38,19 @@ def test_bench_cli_prints_the_thirdparty_rows(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["bench", "--shared", str(tmp_path), "--only", "detection"])
     assert result.exit_code == 0, result.output
     assert "never trained on: nlpaug-wordnet, rate 0.15" in result.output and "0.712" in result.output
+
+
+def test_bench_cli_prints_throughput_in_one_process_and_as_check_runs_a_batch(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from unspin.cli import cli
+
+    fake = {"date": "2026-11-29", "machine": "test", "split": "test",
+            "throughput": {"documents": 100, "words": 23166, "seconds": 17.9, "words_per_second": 1296,
+                           "peak_rss_mb": 522, "jobs": {"jobs": 2, "seconds": 11.2, "words_per_second": 2068}}}
+    monkeypatch.setattr(bench, "run", lambda *a, **k: fake)
+    (tmp_path / "data").mkdir()
+    result = CliRunner().invoke(cli, ["bench", "--shared", str(tmp_path), "--only", "throughput"])
+    assert result.exit_code == 0, result.output
+    assert "in one process: 1296 words/s" in result.output
+    assert "--jobs auto: 2 workers" in result.output and "2068 words/s" in result.output

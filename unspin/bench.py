@@ -183,11 +183,10 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
                            max_words=1500)
         for k, d in enumerate(docs):
             family = families[k % len(families)]
-            clean = checker.check(d["text"])
-            rows.append((corpus, "clean", 0, clean.spin_probability, clean.verdict == "spun"))
+            rows.append(_detection_row(checker, corpus, "clean", d["text"])[0])
             res = make_spinner(family, seed=rng.randrange(1 << 30)).spin(d["text"])
-            rep = checker.check(res.text)
-            rows.append((corpus, family, 1, rep.spin_probability, rep.verdict == "spun"))
+            row, rep = _detection_row(checker, corpus, family, res.text)
+            rows.append(row)
             truth = [(a, b) for a, b, *_ in res.swaps]
             loc.setdefault(family, []).append(localisation_scores(
                 res.text, truth, [(f.start, f.end) for f in rep.flagged]))
@@ -206,6 +205,13 @@ def bench_detection(shared: Path, n_docs: int, pack=None, families=("thesaurus",
     for fam, scores in loc_restored.items():
         out["localisation_restored"][fam] = _round(aggregate(scores))
     return out
+
+
+def _detection_row(checker, corpus: str, family: str, text: str) -> tuple[tuple, object]:
+    """One text checked: its row (corpus, family, label, p, flagged) for :func:`_detection_summary`, and the
+    report. ``family`` "clean" is label 0, any spinner 1."""
+    rep = checker.check(text)
+    return (corpus, family, int(family != "clean"), rep.spin_probability, rep.verdict == "spun"), rep
 
 
 def _detection_summary(sel: list[tuple]) -> dict:
@@ -242,12 +248,11 @@ def bench_detection_thirdparty(shared: Path, n_docs: int, pack=None, spinner: st
     clean_rows, spun_rows, loc = [], {r: [] for r in rates}, {r: [] for r in rates}
     for corpus in corpora:
         for d in corpus_docs(shared / "corpora" / f"{corpus}.jsonl.gz", "test", n_docs, min_words=80, max_words=1500):
-            clean = checker.check(d["text"])
-            clean_rows.append((corpus, "clean", 0, clean.spin_probability, clean.verdict == "spun"))
+            clean_rows.append(_detection_row(checker, corpus, "clean", d["text"])[0])
             for rate in rates:
                 res = make_spinner(spinner, rate=rate, seed=rng.randrange(1 << 30)).spin(d["text"])
-                rep = checker.check(res.text)
-                spun_rows[rate].append((corpus, spinner, 1, rep.spin_probability, rep.verdict == "spun"))
+                row, rep = _detection_row(checker, corpus, spinner, res.text)
+                spun_rows[rate].append(row)
                 loc[rate].append(localisation_scores(res.text, [(a, b) for a, b, *_ in res.swaps],
                                                      [(f.start, f.end) for f in rep.flagged]))
     return {"spinner": spinner, "per_rate": {
