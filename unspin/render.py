@@ -324,7 +324,7 @@ mark.spun[data-level="high"] { background:#ffab91; border-color:#d84315; }
 mark.suspected { background:none; border-bottom:2px dotted #d84315; padding:0; cursor:help; }
 ins { background:#c8f0c8; text-decoration:none; border-bottom:2px solid #2e7d32; padding:0 .1em; }
 table { border-collapse:collapse; margin-top:1rem; width:100%; font-size:.92rem; }
-th, td { text-align:left; padding:.3rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; }
+th, td { text-align:left; padding:.3rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
 .notes, .source { margin-top:1rem; } .notes h3, .source h3 { font-size:1rem; margin:0 0 .3rem; }
 dl.source-fields { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; margin:0; }
@@ -396,11 +396,12 @@ def _restored_html(report: Report) -> str:
 
 
 def _table_html(subs: Sequence[Substitution]) -> str:
+    # evidence layers are shown ", "-separated so that a long list wraps on a narrow screen
     if not subs:
         return '<p class="stats">No substitutions found.</p>'
     rows = [
         f"<tr><td class=\"num\">{i}</td><td>{_esc(s.spun)}</td><td>{_esc(s.original)}</td>"
-        f"<td class=\"num\">{_esc(_pct(s.confidence))}</td><td>{_esc(s.evidence)}</td></tr>"
+        f"<td class=\"num\">{_esc(_pct(s.confidence))}</td><td>{_esc(s.evidence.replace(',', ', '))}</td></tr>"
         for i, s in enumerate(sorted(subs, key=lambda s: (s.start, s.end)), 1)
     ]
     return (
