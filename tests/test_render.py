@@ -347,3 +347,51 @@ def test_flagged_spans_without_restoration_are_marked_as_suspected():
     assert "1 more suspected" in page
     assert json.loads(render_json(report))["flagged"][0] == {
         "start": s, "end": s + 9, "text": "stationed", "probability": 0.61, "original": None}
+
+
+def _attributed(**kw) -> Report:
+    """A report as ``unspin check --index`` gives it: the matches, and the aligned passage with the source's
+    own words."""
+    source_text = "Russian forces leave the Karabakh region, where they have been since 2020."
+    source = {"matches": [{"id": "ap-1", "title": "Russia starts withdrawing", "url": None, "score": 0.951,
+                           "verified": True, "sparse": 0.7, "dense": None},
+                          {"id": "wiki-9", "title": "Karabakh", "url": "javascript:alert(1)", "score": 0.02,
+                           "verified": False, "sparse": 0.03, "dense": None}],
+              "passages": [{"query_start": 0, "query_end": len(TEXT), "source_start": 0,
+                            "source_end": len(source_text), "similarity": 0.8421, "source_text": source_text}]}
+    return make_report(source=source, **kw)
+
+
+def test_text_render_names_the_source_and_its_aligned_passages():
+    out = text_output(_attributed(), width=140)
+    assert "Source: Russia starts withdrawing (ap-1)" in out and "score 95%" in out and "verified by alignment" in out
+    assert "Aligned passages (1)" in out and "characters 0–" in out and "84%" in out
+    assert "Karabakh region" in out  # the source's own words, beside the input's
+    assert "{'id'" not in out and "'matches'" not in out  # never the raw structure
+
+
+def test_html_source_section_shows_matches_and_the_passage_word_diff():
+    page = render_html(_attributed())
+    assert "{'id'" not in page and "&#x27;matches&#x27;" not in page
+    assert '<table class="matches">' in page and "Russia starts withdrawing (ap-1)" in page and "95%" in page
+    assert "href=" not in page  # a url from indexed metadata is linked only when http(s): javascript: is not
+    assert '<details class="passage" open>' in page and "84% similar" in page
+    # the words that differ are marked on both sides: the spinner's on the input side, the source's beside
+    assert '<mark class="diff">patch</mark>' in page and '<ins class="diff">region</ins>' in page
+    assert '<mark class="diff">the place</mark>' in page and '<ins class="diff">where</ins>' in page
+    assert '<mark class="diff">Karabakh</mark>' not in page  # a word both sides share is not marked
+
+
+def test_html_links_an_http_source_url():
+    report = _attributed()
+    report.source["matches"][0]["url"] = "https://example.org/story?a=1&b=2"
+    page = render_html(report)
+    assert '<a href="https://example.org/story?a=1&amp;b=2" rel="noreferrer noopener">' in page
+
+
+def test_html_passage_diff_escapes_markup_on_both_sides():
+    from unspin.render import _diff_html
+
+    spun, source = _diff_html("<b>x</b> the patch", "<i>y</i> the region")
+    assert "<b>" not in spun and "&lt;" in spun and "<i>" not in source and "&lt;" in source
+    assert '<ins class="diff">region</ins>' in source

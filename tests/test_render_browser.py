@@ -104,3 +104,43 @@ def test_columns_stack_on_a_phone(browser, report_page):
         assert not errors, errors
     finally:
         page.close()
+
+
+def test_source_evidence_reads_side_by_side_and_on_a_phone(browser, report_page, tmp_path):
+    """The Source section of a report that ``--index`` attributed: the aligned passage's input and source
+    stand side by side with the differing words marked, and nothing needs sideways scrolling on a phone."""
+    import copy
+
+    from unspin.render import render_html
+
+    report = copy.deepcopy(report_page[0])
+    para = report.text.index("Russian forces are being withdrawn")
+    end = report.text.index(".", para) + 1
+    original = ("Russian forces are being withdrawn from Azerbaijan's Karabakh region, where they have been "
+                "stationed as peacekeepers since the end of a war in 2020, officials of both countries said "
+                "Wednesday.")
+    report.source = {"matches": [{"id": "ap-karabakh-2024", "title": "Russia starts withdrawing peacekeepers",
+                                  "url": "https://example.org/ap-karabakh", "score": 0.91, "verified": True}],
+                     "passages": [{"query_start": para, "query_end": end, "source_start": 0,
+                                   "source_end": len(original), "similarity": 0.81, "source_text": original}]}
+    path = tmp_path / "attributed.html"
+    path.write_text(render_html(report), encoding="utf-8")
+    for width in (1400, 390):
+        page, errors = _open(browser, path, width)
+        try:
+            passage = page.locator("details.passage")
+            assert passage.count() == 1 and passage.get_attribute("open") is not None
+            cols = passage.locator(".col")
+            left, right = cols.nth(0).bounding_box(), cols.nth(1).bounding_box()
+            if width > 800:
+                assert right["x"] > left["x"] + left["width"] - 1 and abs(right["y"] - left["y"]) < 5
+            else:
+                assert right["y"] >= left["y"] + left["height"] - 1
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+            marked = [m.inner_text() for m in passage.locator("mark.diff").all()]
+            inserted = [m.inner_text() for m in passage.locator("ins.diff").all()]
+            assert "patch" in marked and "region" in inserted and "Karabakh" not in marked
+            assert page.locator("table.matches a").get_attribute("href") == "https://example.org/ap-karabakh"
+            assert not errors, errors
+        finally:
+            page.close()

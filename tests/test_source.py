@@ -411,6 +411,8 @@ def test_check_with_index_names_the_source_and_restores_from_it(corpus, tmp_path
     report = Checker(sources=idx).check(HAND_SPUN)
     assert report.source["matches"][0]["id"] == "harbor-bridge"
     assert report.source["passages"]
+    for p in report.source["passages"]:  # the evidence travels with the report: the source's own words
+        assert p["source_text"] == BY_ID["harbor-bridge"]["text"][p["source_start"]:p["source_end"]]
     assert report.restored == BY_ID["harbor-bridge"]["text"]
     assert any("copied from harbor-bridge" in n for n in report.notes)
 

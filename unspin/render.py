@@ -181,6 +181,42 @@ def _source_items(source: Any) -> list[tuple[str, str]]:
     return items
 
 
+def _attribution(source: Any) -> tuple[list[dict], list[dict]] | None:
+    """``(matches, passages)`` of a report's source as ``unspin check --index`` gives it, else None."""
+    if not isinstance(source, dict) or not isinstance(source.get("matches"), list):
+        return None
+    matches = [m for m in source["matches"] if isinstance(m, dict)]
+    passages = [p for p in source.get("passages") or [] if isinstance(p, dict)]
+    return matches, passages
+
+
+def _match_label(m: dict) -> str:
+    """'Ohtani 41st homer (ap-ohtani-41st)', or the id alone."""
+    title, ident = m.get("title"), m.get("id")
+    return f"{title} ({ident})" if title and ident is not None and str(title) != str(ident) else str(title or ident)
+
+
+def _score(m: dict) -> str:
+    s = m.get("score")
+    return _pct(s) if isinstance(s, (int, float)) else "?"
+
+
+def _span(p: dict, side: str) -> str:
+    """'characters 0-1,954' of one side ("query" or "source") of an aligned passage."""
+    a, b = p.get(f"{side}_start"), p.get(f"{side}_end")
+    return f"characters {a:,}\u2013{b:,}" if isinstance(a, int) and isinstance(b, int) else "characters ?"
+
+
+def _similarity(p: dict) -> str:
+    s = p.get("similarity")
+    return f"{_pct(s)} similar" if isinstance(s, (int, float)) else "aligned"
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 # --------------------------------------------------------------------------------------------------------
 # JSON Lines
 # --------------------------------------------------------------------------------------------------------
@@ -238,6 +274,39 @@ def _family(report: Report) -> str:
     return f"{fam['name']} ({_pct(p)})" if isinstance(p, (int, float)) else str(fam["name"])
 
 
+def _print_attribution(console: Console, matches: list[dict], passages: list[dict], text: str) -> None:
+    """The source an index found: the best match, how much of the text aligns with it, and each aligned
+    passage as input and source excerpts (the whole passages are in the JSON and HTML reports)."""
+    line = Text()
+    line.append("Source: ", style="bold")
+    if not matches:
+        line.append("no indexed document shares this text")
+        console.print(line)
+        return
+    best = matches[0]
+    line.append(_match_label(best))
+    line.append(f"  \u00b7  score {_score(best)}")
+    if best.get("verified") is not None:
+        line.append("  \u00b7  " + ("verified by alignment" if best.get("verified") else "not verified"))
+    if best.get("url"):
+        line.append(f"  \u00b7  {best['url']}")
+    console.print(line)
+    if not passages:
+        return
+    table = Table(title=Text(f"Aligned passages ({len(passages)})", style="bold"), show_edge=False, pad_edge=False,
+                  header_style="bold")
+    table.add_column("input")
+    table.add_column("source")
+    table.add_column("similarity", justify="right")
+    for p in passages[:MAX_TABLE_ROWS]:
+        qa, qb = p.get("query_start"), p.get("query_end")
+        spun = text[qa:qb] if isinstance(qa, int) and isinstance(qb, int) else ""
+        table.add_row(Text(f"{_span(p, 'query')}\n{_excerpt(spun)}"),
+                      Text(f"{_span(p, 'source')}\n{_excerpt(p.get('source_text', ''))}"),
+                      Text(_similarity(p).replace(" similar", "")))
+    console.print(table)
+
+
 def render_text(report: Report, console: Console) -> None:
     """Print a human-readable report of one document on ``console``.
 
@@ -245,7 +314,10 @@ def render_text(report: Report, console: Console) -> None:
     text such as ``[bold]`` prints literally.
     """
     console.print(_header_text(report))
-    source = _source_items(report.source)
+    attribution = _attribution(report.source)
+    source = _source_items(report.source) if attribution is None else []
+    if attribution is not None:
+        _print_attribution(console, *attribution, report.text)
     if source:
         line = Text()
         line.append("Source: ", style="bold")  # label only: Text(..., style=) would embolden the whole line
@@ -327,6 +399,9 @@ table { border-collapse:collapse; margin-top:1rem; width:100%; font-size:.92rem;
 th, td { text-align:left; padding:.3rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
 .notes, .source { margin-top:1rem; } .notes h3, .source h3 { font-size:1rem; margin:0 0 .3rem; }
+.source h4 { font-size:.95rem; margin:1rem 0 .3rem; } .source h5 { font-size:.9rem; margin:0 0 .3rem; color:var(--muted); }
+mark.diff { background:#ffd37a; border-bottom:2px solid #e08a00; padding:0 .1em; }
+details.passage { margin:.5rem 0; } details.passage summary { cursor:pointer; }
 dl.source-fields { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; margin:0; }
 dt { color:var(--muted); } dd { margin:0; overflow-wrap:anywhere; }
 footer { color:var(--muted); font-size:.85rem; text-align:center; padding:1rem; border-top:1px solid var(--line); }
@@ -410,6 +485,78 @@ def _table_html(subs: Sequence[Substitution]) -> str:
     )
 
 
+_DIFF_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+_MAX_DIFF_CHARS = 50_000  # beyond this a passage is shown without the word diff (difflib is quadratic)
+
+
+def _diff_html(spun: str, source: str) -> tuple[str, str]:
+    """Both sides of an aligned passage as HTML, the words that differ marked: on the input side what the
+    spinner wrote (<mark>), on the source side what it replaced (<ins>). Words are compared lower-cased."""
+    if len(spun) + len(source) > _MAX_DIFF_CHARS:
+        return _wrap_paragraphs(_flow_html(spun)), _wrap_paragraphs(_flow_html(source))
+    a = list(_DIFF_TOKEN.finditer(spun))
+    b = list(_DIFF_TOKEN.finditer(source))
+    def key(m: re.Match) -> str:  # curly and straight quotes are the same word
+        return m.group().lower().translate(_QUOTES)
+
+    sm = difflib.SequenceMatcher(None, [key(m) for m in a], [key(m) for m in b], autojunk=False)
+    changed_a, changed_b = [], []  # character ranges of the differing runs
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        if i2 > i1:
+            changed_a.append((a[i1].start(), a[i2 - 1].end()))
+        if j2 > j1:
+            changed_b.append((b[j1].start(), b[j2 - 1].end()))
+
+    def marked(text: str, ranges: list[tuple[int, int]], tag: str, css: str) -> str:
+        parts, pos = [], 0
+        for s, e in ranges:
+            parts.append(_flow_html(text[pos:s]))
+            parts.append(f'<{tag} class="{css}">{_flow_html(text[s:e], in_paragraphs=False)}</{tag}>')
+            pos = e
+        parts.append(_flow_html(text[pos:]))
+        return _wrap_paragraphs("".join(parts))
+
+    return marked(spun, changed_a, "mark", "diff"), marked(source, changed_b, "ins", "diff")
+
+
+def _attribution_html(matches: list[dict], passages: list[dict], text: str) -> str:
+    """The Source section: the indexed documents that matched, then each aligned passage, input and source
+    side by side (native <details>, the first open; no scripts)."""
+    out = ['<div class="source"><h3>Source</h3>']
+    if not matches:
+        out.append('<p class="stats">No indexed document shares this text.</p></div>')
+        return "\n".join(out)
+    out.append('<table class="matches"><thead><tr><th>#</th><th>document</th><th>score</th><th>verified</th>'
+               "</tr></thead>\n<tbody>")
+    for i, m in enumerate(matches, 1):
+        label = _esc(_match_label(m))
+        url = str(m.get("url") or "")
+        if url.startswith(("http://", "https://")):  # never a javascript: or data: link from indexed metadata
+            label = f'<a href="{_esc(url)}" rel="noreferrer noopener">{label}</a>'
+        verified = {True: "yes", False: "no"}.get(m.get("verified"), "")
+        out.append(f'<tr><td class="num">{i}</td><td>{label}</td><td class="num">{_esc(_score(m))}</td>'
+                   f"<td>{verified}</td></tr>")
+    out.append("</tbody></table>")
+    if passages:
+        out.append(f'<h4>Aligned passages with {_esc(_match_label(matches[0]))}</h4>')
+    for i, p in enumerate(passages, 1):
+        qa, qb = p.get("query_start"), p.get("query_end")
+        spun = text[qa:qb] if isinstance(qa, int) and isinstance(qb, int) else ""
+        spun_html, source_html = _diff_html(spun, str(p.get("source_text", "")))
+        out.append(
+            f'<details class="passage"{" open" if i == 1 else ""}><summary>Passage {i}: input '
+            f"{_esc(_span(p, 'query'))} \u2194 source {_esc(_span(p, 'source'))}, {_esc(_similarity(p))}</summary>"
+            '<div class="columns">'
+            f'<div class="col"><h5>Input (words that differ marked)</h5><div class="text">{spun_html}</div></div>'
+            f'<div class="col"><h5>Source</h5><div class="text">{source_html}</div></div></div></details>'
+        )
+    out.append("</div>")
+    return "\n".join(out)
+
+
 def _report_html(report: Report, index: int) -> str:
     verdict = str(report.verdict)
     badge_class = re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")  # "not spun" -> "not-spun"
@@ -435,7 +582,10 @@ def _report_html(report: Report, index: int) -> str:
         out.append('<div class="notes"><h3>Notes</h3><ul>')
         out.extend(f"<li>{_esc(note)}</li>" for note in report.notes)
         out.append("</ul></div>")
-    if report.source:
+    attribution = _attribution(report.source)
+    if attribution is not None:
+        out.append(_attribution_html(*attribution, report.text))
+    elif report.source:
         items = _source_items(report.source)
         if not items and isinstance(report.source, dict):  # no title/id/score: still show what there is
             items = [(str(k), str(v)) for k, v in report.source.items() if v is not None]

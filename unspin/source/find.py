@@ -330,7 +330,8 @@ class SourceIndex:
         return out
 
     def attribute(self, text: str, substitutions=None, k: int = 3) -> dict:
-        """What :class:`unspin.api.Checker` needs: ``{"matches", "passages"}`` as :meth:`find`, plus
+        """What :class:`unspin.api.Checker` needs: ``{"matches", "passages"}`` as :meth:`find` (each passage
+        with ``source_text``, the best match's text of that passage), plus
         ``"restored"`` and ``"substitutions"``: the LM restorer's ``substitutions`` merged with the source's
         edits (the source's inside aligned passages, the restorer's elsewhere; see
         :func:`~unspin.source.align.restore_with_source`). Both are None when nothing aligns."""
@@ -338,7 +339,9 @@ class SourceIndex:
         out: dict = {"matches": matches, "passages": [], "restored": None, "substitutions": None}
         if matches and alignments[matches[0]["id"]].passages:
             best = matches[0]["id"]
-            out["passages"] = alignments[best].to_dicts()
+            # each passage carries the source's own words, so a report shows its evidence without the index
+            out["passages"] = [{**p, "source_text": texts[best][p["source_start"]:p["source_end"]]}
+                               for p in alignments[best].to_dicts()]
             out["restored"], out["substitutions"] = restore_with_source(text, texts[best], substitutions,
                                                                         alignment=alignments[best])
         return out
