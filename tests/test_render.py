@@ -319,6 +319,25 @@ def test_html_multiple_reports_and_empty_substitutions():
     assert len(doc.marks) == 3  # only the first report's spans
 
 
+def test_html_page_of_several_reports_starts_with_a_summary():
+    """A batch's page opens with the verdicts counted and one row per document, linking to its report; a
+    single report has no summary."""
+    a = make_report(name="first-page.html")
+    b = make_report(name="<b>second</b>.html", text="Nothing here.", restored="Nothing here.", subs=[],
+                    verdict="not spun", spin_probability=0.03)
+    c = _attributed(name="third-page.html")
+    page = render_html([a, b, c])
+    doc = parse(page)
+    assert "2 spun · 1 not spun" in page
+    summary = page.split('<table class="summary">')[1].split("</table>")[0]
+    assert summary.count("<tr>") == 4  # header and the three documents, in the input's order
+    assert summary.index("first-page.html") < summary.index("&lt;b&gt;second&lt;/b&gt;.html") < summary.index("third-page.html")
+    assert '<a href="#report-2">' in summary and 'id="report-2"' in page
+    assert "Russia starts withdrawing (ap-1)" in summary and ">3<" in summary and "87%" in summary
+    assert sum(1 for tag, attrs in doc.tags if tag == "section" and attrs.get("class") == "report") == 3
+    assert '<table class="summary">' not in render_html(a)
+
+
 def test_html_accepts_a_single_report():
     page = render_html(make_report())
     assert "karabakh.txt" in page and page.count('<section class="report"') == 1

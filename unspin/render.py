@@ -382,7 +382,7 @@ main { max-width:1200px; margin:0 auto; padding:1.5rem; }
 h1 { font-size:1.4rem; margin:0 0 1rem; }
 section.report { border:1px solid var(--line); border-radius:8px; padding:1rem 1.25rem; margin:0 0 1.5rem; background:var(--card); }
 section.report > header h2 { display:inline; font-size:1.15rem; margin:0 .6rem 0 0; word-break:break-all; }
-.badge { display:inline-block; padding:.1rem .55rem; border-radius:999px; font-size:.85rem; font-weight:600; color:#fff; background:#888; vertical-align:middle; }
+.badge { display:inline-block; white-space:nowrap; padding:.1rem .55rem; border-radius:999px; font-size:.85rem; font-weight:600; color:#fff; background:#888; vertical-align:middle; }
 .badge.spun { background:#c62828; } .badge.uncertain { background:#b26a00; } .badge.not-spun { background:#2e7d32; }
 .stats { color:var(--muted); margin:.4rem 0 0; }
 .columns { display:grid; grid-template-columns:1fr 1fr; gap:1.25rem; margin-top:1rem; }
@@ -398,6 +398,7 @@ ins { background:#c8f0c8; text-decoration:none; border-bottom:2px solid #2e7d32;
 table { border-collapse:collapse; margin-top:1rem; width:100%; font-size:.92rem; }
 th, td { text-align:left; padding:.3rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
+section.summary { margin:0 0 1.5rem; } table.summary { margin-top:.4rem; }
 .notes, .source { margin-top:1rem; } .notes h3, .source h3 { font-size:1rem; margin:0 0 .3rem; }
 .source h4 { font-size:.95rem; margin:1rem 0 .3rem; } .source h5 { font-size:.9rem; margin:0 0 .3rem; color:var(--muted); }
 mark.diff { background:#ffd37a; border-bottom:2px solid #e08a00; padding:0 .1em; }
@@ -598,6 +599,36 @@ def _report_html(report: Report, index: int) -> str:
     return "\n".join(out)
 
 
+def _summary_html(reports: Sequence[Report]) -> str:
+    """The table atop a page of several reports: verdicts first counted, then one row per document in the
+    input's order, linking to its section."""
+    counts: dict[str, int] = {}
+    for r in reports:
+        counts[str(r.verdict)] = counts.get(str(r.verdict), 0) + 1
+    order = [v for v in ("spun", "uncertain", "not spun") if v in counts] + sorted(set(counts) - {"spun", "uncertain", "not spun"})
+    rows = []
+    for i, r in enumerate(reports, 1):
+        verdict = str(r.verdict)
+        badge = re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")
+        source = ""
+        attribution = _attribution(r.source)
+        if attribution and attribution[0] and attribution[1]:  # named only when passages aligned with it
+            source = _match_label(attribution[0][0])
+        rows.append(
+            f'<tr><td class="num">{i}</td><td><a href="#report-{i}">{_esc(r.name)}</a></td>'
+            f'<td><span class="badge {_esc(badge)}">{_esc(verdict)}</span></td>'
+            f'<td class="num">{_esc(_pct(r.spin_probability))}</td><td class="num">{len(r.substitutions):,}</td>'
+            f"<td>{_esc(_family(r))}</td><td>{_esc(source)}</td></tr>"
+        )
+    return (
+        '<section class="summary"><p class="stats">'
+        + _esc(" \u00b7 ".join(f"{counts[v]:,} {v}" for v in order))
+        + '</p>\n<table class="summary"><thead><tr><th>#</th><th>document</th><th>verdict</th><th>spin probability</th>'
+        "<th>swapped spans</th><th>spinner family</th><th>source</th></tr></thead>\n<tbody>\n"
+        + "\n".join(rows) + "\n</tbody></table></section>"
+    )
+
+
 def render_html(reports: Report | Sequence[Report]) -> str:
     """One standalone HTML5 page (inline CSS, no scripts, no external assets) for one or more reports."""
     if isinstance(reports, Report):  # a single report is a common call; accept it rather than iterate it
@@ -608,6 +639,8 @@ def render_html(reports: Report | Sequence[Report]) -> str:
     else:
         title = f"unspin report \u2014 {_plural(len(reports), 'document')}"
     body = "\n".join(_report_html(r, i) for i, r in enumerate(reports, 1)) or '<p class="stats">No reports.</p>'
+    if len(reports) > 1:  # a batch (a site, a crawl): one line per document first, each linking to its report
+        body = _summary_html(reports) + "\n" + body
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
