@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -183,6 +184,17 @@ def test_check_with_two_jobs_gives_the_same_lines_and_errors(tmp_path):
            [str(CLEAN), str(KARABAKH)]
     assert two.stderr == one.stderr and "empty" in two.stderr and len(two.stderr.splitlines()) == 1
     assert_clean_error(invoke("check", CLEAN, KARABAKH, "--jobs", "2", "--neural"), 2, "--jobs")
+
+
+def test_text_check_of_several_inputs_ends_with_a_summary_line(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    result = invoke("check", KARABAKH, CLEAN, empty)
+    assert result.exit_code == 1  # one input failed, the others were checked
+    last = result.stdout.rstrip("\n").splitlines()[-1]
+    assert re.fullmatch(r"3 inputs: 1 spun, 1 (uncertain|not spun), 1 failed", last), last
+    single = invoke("check", KARABAKH)
+    assert "inputs:" not in single.stdout
 
 
 def test_jobs_auto_keeps_a_small_batch_in_one_process(monkeypatch, tmp_path):

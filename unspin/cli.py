@@ -167,6 +167,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
     failures = n_ok = 0
     reports = []
     chunks: list[str] = []
+    verdicts: dict[str, int] = {}
     for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir, neural, jobs):
         if err is not None:
             click.echo(f"unspin: error: {_about(source, err)}", err=True)
@@ -175,6 +176,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
                 sys.exit(err.exit_code)
             continue
         n_ok += 1
+        verdicts[str(report.verdict)] = verdicts.get(str(report.verdict), 0) + 1
         if fmt == "html":  # one page for all inputs: the other formats stream
             reports.append(report)
         if learn_into and report.source and report.source.get("passages"):
@@ -197,6 +199,12 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
             render_text(report, console)
             chunks.append(buf.getvalue())
         if output is None and fmt != "html":
+            click.echo(chunks.pop(), nl=False)
+    if fmt == "text" and n_ok + failures > 1:  # a batch: what it came to, in one line at the end
+        counts = [f"{verdicts[v]} {v}" for v in ("spun", "uncertain", "not spun") if v in verdicts]
+        chunks.append(f"{n_ok + failures} inputs: " + ", ".join(counts + ([f"{failures} failed"] if failures else []))
+                      + "\n")
+        if output is None:
             click.echo(chunks.pop(), nl=False)
     if fmt == "html" and reports:
         chunks = [render_html(reports)]
