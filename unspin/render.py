@@ -560,7 +560,7 @@ def _attribution_html(matches: list[dict], passages: list[dict], text: str) -> s
 
 def _report_html(report: Report, index: int) -> str:
     verdict = str(report.verdict)
-    badge_class = re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")  # "not spun" -> "not-spun"
+    badge_class = _badge_class(verdict)
     n_suspected = len(suspected_spans(report))
     out = [
         f'<section class="report" id="report-{index}">',
@@ -599,17 +599,22 @@ def _report_html(report: Report, index: int) -> str:
     return "\n".join(out)
 
 
+def _badge_class(verdict: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")  # "not spun" -> "not-spun"
+
+
 def _summary_html(reports: Sequence[Report]) -> str:
     """The table atop a page of several reports: verdicts first counted, then one row per document in the
     input's order, linking to its section."""
     counts: dict[str, int] = {}
     for r in reports:
         counts[str(r.verdict)] = counts.get(str(r.verdict), 0) + 1
-    order = [v for v in ("spun", "uncertain", "not spun") if v in counts] + sorted(set(counts) - {"spun", "uncertain", "not spun"})
+    known = ("spun", "uncertain", "not spun")
+    order = [v for v in known if v in counts] + sorted(set(counts) - set(known))
     rows = []
     for i, r in enumerate(reports, 1):
         verdict = str(r.verdict)
-        badge = re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")
+        badge = _badge_class(verdict)
         source = ""
         attribution = _attribution(r.source)
         if attribution and attribution[0] and attribution[1]:  # named only when passages aligned with it
