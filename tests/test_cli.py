@@ -186,6 +186,12 @@ def test_check_with_two_jobs_gives_the_same_lines_and_errors(tmp_path):
     assert_clean_error(invoke("check", CLEAN, KARABAKH, "--jobs", "2", "--neural"), 2, "--jobs")
 
 
+def test_restore_with_two_jobs_prints_the_same_texts_in_order():
+    one, two = invoke("restore", KARABAKH, CLEAN), invoke("restore", KARABAKH, CLEAN, "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0, two.stderr
+    assert two.stdout == one.stdout and "Karabakh" in one.stdout.split("\n")[0]
+
+
 def test_text_check_of_several_inputs_ends_with_a_summary_line(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")

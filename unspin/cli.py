@@ -223,10 +223,12 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
 @click.option("--neural", is_flag=True,
               help="Re-decide uncertain spans with a neural LM (Gemma-3-270M via llama.cpp; needs the "
                    "'neural' extra). Better restoration, ~50x slower.")
-def restore(inputs, pack, max_chars, neural):
+@click.option("--jobs", "-j", type=JOBS, default="auto", show_default=True,
+              help="Restore several inputs in this many worker processes, as for check.")
+def restore(inputs, pack, max_chars, neural, jobs):
     """Print the restored (most likely original) text of each input."""
     failures = 0
-    for source, report, err in _run_checks(inputs, pack, max_chars, 0.5, neural=neural):
+    for source, report, err in _run_checks(inputs, pack, max_chars, 0.5, neural=neural, jobs=jobs):
         if err is not None:
             click.echo(f"unspin: error: {_about(source, err)}", err=True)
             failures += 1
