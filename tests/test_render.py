@@ -415,3 +415,10 @@ def test_html_passage_diff_escapes_markup_on_both_sides():
     spun, source = _diff_html("<b>x</b> the patch", "<i>y</i> the region")
     assert "<b>" not in spun and "&lt;" in spun and "<i>" not in source and "&lt;" in source
     assert '<ins class="diff">region</ins>' in source
+
+
+def test_source_with_no_match_says_so_in_both_views():
+    report = make_report(source={"matches": [], "passages": []})
+    assert "no indexed document shares this text" in text_output(report)
+    page = render_html(report)
+    assert "No indexed document shares this text." in page and '<table class="matches">' not in page
