@@ -275,7 +275,7 @@ def _family(report: Report) -> str:
 
 
 def _print_attribution(console: Console, matches: list[dict], passages: list[dict], text: str) -> None:
-    """The source an index found: the best match, how much of the text aligns with it, and each aligned
+    """The source an index found: the best match (score, whether alignment verified it) and each aligned
     passage as input and source excerpts (the whole passages are in the JSON and HTML reports)."""
     line = Text()
     line.append("Source: ", style="bold")
@@ -305,6 +305,8 @@ def _print_attribution(console: Console, matches: list[dict], passages: list[dic
                       Text(f"{_span(p, 'source')}\n{_excerpt(p.get('source_text', ''))}"),
                       Text(_similarity(p).replace(" similar", "")))
     console.print(table)
+    if len(passages) > MAX_TABLE_ROWS:
+        console.print(Text(f"... and {len(passages) - MAX_TABLE_ROWS:,} more passages", style="dim"))
 
 
 def render_text(report: Report, console: Console) -> None:
