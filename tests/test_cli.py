@@ -186,6 +186,23 @@ def test_check_with_two_jobs_gives_the_same_lines_and_errors(tmp_path):
     assert_clean_error(invoke("check", CLEAN, KARABAKH, "--jobs", "2", "--neural"), 2, "--jobs")
 
 
+def test_a_folder_stands_for_its_text_and_html_files(tmp_path):
+    """A folder among the inputs is checked file by file (.txt and .html, recursively, in sorted order), as
+    `index build` reads one; a folder with none is one error line among the results."""
+    pages = tmp_path / "site"
+    (pages / "b").mkdir(parents=True)
+    shutil.copy(KARABAKH, pages / "b" / "karabakh.txt")
+    shutil.copy(CLEAN, pages / "a-clean.txt")
+    (pages / "notes.md").write_text("not a page", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    result = invoke("check", pages, tmp_path / "empty", "--format", "json")
+    assert result.exit_code == 1  # one input failed, the others were checked
+    names = [json.loads(line)["name"] for line in result.stdout.splitlines()]
+    assert names == [str(pages / "a-clean.txt"), str(pages / "b" / "karabakh.txt")]
+    assert result.stderr.strip().endswith("empty: no .txt or .html file in this folder")
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_restore_with_two_jobs_prints_the_same_texts_in_order():
     one, two = invoke("restore", KARABAKH, CLEAN), invoke("restore", KARABAKH, CLEAN, "--jobs", "2")
     assert one.exit_code == two.exit_code == 0, two.stderr

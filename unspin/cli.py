@@ -98,10 +98,32 @@ def _about(source: str, err: Exception) -> str:
     return msg if source in msg else f"{source}: {msg}"
 
 
+def _expand_inputs(inputs) -> list[str]:
+    """Each folder among INPUTS stands for the .txt and .html files under it (recursively, sorted), as
+    `unspin index build` reads a folder. A folder with none stays as it is, and loading it says why."""
+    out: list[str] = []
+    for source in inputs:
+        path = Path(source)
+        if source != "-" and "://" not in source and path.is_dir():
+            from .source.corpus import HTML_SUFFIXES, TEXT_SUFFIXES
+
+            files = sorted(f for f in path.rglob("*")
+                           if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES)
+            if files:
+                out.extend(str(f) for f in files)
+                continue
+        out.append(source)
+    return out
+
+
 def _load_inputs(inputs, max_chars):
+    from .errors import InputError
     from .ingest import load
 
     for source in inputs:
+        if source != "-" and "://" not in source and Path(source).is_dir():  # left by _expand_inputs: empty
+            yield source, None, InputError(f"{source}: no .txt or .html file in this folder")
+            continue
         try:
             yield source, load(source, max_chars=max_chars), None
         except UnspinError as e:
@@ -113,6 +135,7 @@ def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=
     from .restore import RestoreConfig
 
     config = RestoreConfig(min_confidence=min_confidence)
+    inputs = _expand_inputs(inputs)
     if jobs == "auto":  # workers would each load the index or the neural model again: not worth it
         jobs = 1 if index_dir is not None or neural else auto_jobs(len(inputs))
     if jobs > 1 and len(inputs) > 1:
@@ -155,7 +178,7 @@ def _run_checks(inputs, pack, max_chars, min_confidence, index_dir=None, neural=
               help="Check several inputs in this many worker processes (each loads the pack once); auto: "
                    "one per CPU for 16 inputs or more, else one process.")
 def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn_into, neural, jobs):
-    """Check INPUTS (files, .html pages, URLs, or - for stdin) for spinning.
+    """Check INPUTS (files, .html pages, folders of them, URLs, or - for stdin) for spinning.
 
     Shows each swapped span with its likely original, a restored text, and a spin probability.
     Several inputs give one JSON object per line with --format json.

@@ -678,7 +678,7 @@ def load(
     path = Path(source).expanduser()
     try:
         if path.is_dir():
-            raise InputError(f"{source} is a directory, not a file")
+            raise InputError(f"{source} is a folder, not a file")
         with path.open("rb") as fh:
             data, truncated = _read_capped(fh, max_bytes)
     except InputError:
@@ -686,7 +686,7 @@ def load(
     except FileNotFoundError:
         raise InputError(f"no such file: {source}") from None
     except IsADirectoryError:
-        raise InputError(f"{source} is a directory, not a file") from None
+        raise InputError(f"{source} is a folder, not a file") from None
     except PermissionError:
         raise InputError(f"permission denied: {source}") from None
     except OSError as exc:
