@@ -55,6 +55,18 @@ def test_features_of_a_phrase_spinner_report():
     assert fp.fingerprint_features(fp.summarise(rep), vectors=None) == pytest.approx(f, nan_ok=True)
 
 
+def test_swaps_observed_on_another_spinners_page_are_not_content_farm_evidence():
+    """The observed layer holds every real page's swaps; only those of the content-farm spinner's pages (and
+    tortured phrases) count as its curated swaps, not those of a page listed in OBSERVED_OTHER_FAMILY."""
+    other = next(iter(fp.OBSERVED_OTHER_FAMILY))
+    subs = [_sub("nan", "the", f"observed:{other}"), _sub("astatine", "at", f"wordnet,observed:{other}"),
+            _sub("the place", "where", "observed:some-page"), _sub("counterfeit consciousness",
+                                                                     "artificial intelligence", "tortured"),
+            _sub("pinch", "with", f"observed:{other},observed:some-page")]
+    r = Restoration(substitutions=subs, restored="", tokens=60, words=50)
+    assert fp.fingerprint_features(r, vectors=None)["curated_share"] == pytest.approx(3 / 5)
+
+
 def test_no_swaps_and_bad_input():
     f = fp.fingerprint_features(Restoration(substitutions=[], restored="", words=0), vectors=None)
     assert f["swaps_per_100_words"] == 0.0 and f["function_word_share"] == 0.0
