@@ -148,10 +148,22 @@ def test_direct_lemminflect_lookups_match_its_public_calls():
              "analyses", "axes", "geese", "themselves", "3-point", "ok", "news", "series", "fewer"]
     for w in words:
         assert lx.all_lemmas(w) == lemminflect.getAllLemmas(w), w
-        for upos in ("VERB", "NOUN", "ADJ", "ADV"):
+        for upos in ("VERB", "AUX", "NOUN", "ADJ", "ADV"):
             assert lx.all_inflections(w, upos) == lemminflect.getAllInflections(w, upos=upos), (w, upos)
             assert lx._lemmas_as(w, upos) == tuple(lemminflect.getAllLemmas(w, upos=upos).get(upos, ())), (w, upos)
     assert lx.all_lemmas("stated")["VERB"] == ("state",)
+    assert lx.all_inflections("have", "AUX")["VBD"] == ("had",)  # auxiliaries: the verb tags, read directly
+    # (lemminflect's public call parses its own copy of the tables, ~0.5 s, the first time it is used)
+    import lemminflect.core.Inflections as infl_module
+    calls = []
+    real = infl_module.Inflections.getAllInflections
+    infl_module.Inflections.getAllInflections = lambda *a, **k: calls.append(a) or real(*a, **k)
+    try:
+        lx.all_inflections.cache_clear()
+        lx.all_inflections("will", "AUX")
+    finally:
+        infl_module.Inflections.getAllInflections = real
+    assert not calls
     assert "VBD" in lx.all_inflections("say", "VERB") and lx.all_inflections("say", "VERB")["VBD"] == ("said",)
     # one form for one Penn tag, lemminflect's fallback tags included (a past participle standing in for a
     # missing past, an adverb for an adjective); checked equal on all 72,810 lower-case words of the shipped

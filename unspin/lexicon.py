@@ -680,14 +680,18 @@ def all_lemmas(word: str) -> Mapping[str, tuple[str, ...]]:
     return _lower_values({**t[0].get(word, {}), **t[1].get(word, {})})
 
 
-_UPOS_TAGS = {"VERB": ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"), "NOUN": ("NN", "NNS", "NNP", "NNPS"),
-              "ADJ": ("JJ", "JJR", "JJS"), "ADV": ("RB", "RBR", "RBS")}  # lemminflect's uposToTags
+_VERB_TAGS = ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD")
+# lemminflect's uposToTags. AUX ("have", "be", "will") reads the verb tags as VERB does; without it here,
+# those lemmas went to lemminflect's public call, which parses its own copy of the tables (~0.5 s of every
+# process's first check).
+_UPOS_TAGS = {"VERB": _VERB_TAGS, "AUX": _VERB_TAGS, "NOUN": ("NN", "NNS", "NNP", "NNPS"),
+              "ADJ": ("JJ", "JJR", "JJS"), "ADV": ("RB", "RBR", "RBS")}
 
 
 @functools.lru_cache(maxsize=200_000)
 def all_inflections(lemma: str, upos: str) -> Mapping[str, tuple[str, ...]]:
     """``lemminflect.getAllInflections(lemma, upos=upos)`` ({Penn tag: forms}) for a lower-case lemma and
-    one of NOUN, VERB, ADJ, ADV, without the copy. Read only."""
+    one of NOUN, VERB, AUX, ADJ, ADV, without the copy. Read only."""
     t = _tables()
     if t is None or lemma != lemma.lower() or upos not in _UPOS_TAGS:
         import lemminflect
