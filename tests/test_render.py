@@ -339,6 +339,13 @@ def test_html_page_of_several_reports_starts_with_a_summary():
     assert '<table class="summary">' not in render_html(a)
 
 
+def test_html_legend_explains_the_highlights_only_where_there_are_some():
+    page = render_html(make_report())
+    assert '<p class="legend">' in page and "80% or more" in page and "suspected, no restoration" in page
+    clean = make_report(text="Nothing here.", restored="Nothing here.", subs=[], verdict="not spun")
+    assert '<p class="legend">' not in render_html(clean)
+
+
 def test_html_accepts_a_single_report():
     page = render_html(make_report())
     assert "karabakh.txt" in page and page.count('<section class="report"') == 1

@@ -87,6 +87,14 @@ def test_swaps_are_highlighted_and_restored_side_by_side(browser, report_page):
         assert suspected.count() == len(suspected_spans(report)) > 0
         assert suspected.first.evaluate("m => getComputedStyle(m).borderBottomStyle") == "dotted"
         assert page.locator(".badge").first.inner_text().strip() == report.verdict
+        # the legend's swatches look like what they explain
+        style = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderBottomStyle]"
+        for level in ("high", "mid"):
+            marks = page.locator(f'mark.spun[data-level="{level}"]')
+            if marks.count():
+                assert page.locator(f".legend .key.{level}").evaluate(style) == marks.first.evaluate(style)
+        assert page.locator(".legend .key.suspected").evaluate(style) == suspected.first.evaluate(style)
+        assert page.locator(".legend .key.restored").evaluate(style) == ins.first.evaluate(style)
         assert not errors, errors
     finally:
         page.close()

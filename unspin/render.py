@@ -387,16 +387,21 @@ section.report > header h2 { display:inline; font-size:1.15rem; margin:0 .6rem 0
 .badge { display:inline-block; white-space:nowrap; padding:.1rem .55rem; border-radius:999px; font-size:.85rem; font-weight:600; color:#fff; background:#888; vertical-align:middle; }
 .badge.spun { background:#c62828; } .badge.uncertain { background:#b26a00; } .badge.not-spun { background:#2e7d32; }
 .stats { color:var(--muted); margin:.4rem 0 0; }
+.legend { color:var(--muted); font-size:.85rem; margin:.6rem 0 0; }
+.key { padding:0 .2em; color:var(--fg); }
 .columns { display:grid; grid-template-columns:1fr 1fr; gap:1.25rem; margin-top:1rem; }
 @media (max-width: 800px) { .columns { grid-template-columns:1fr; } }
 .columns h3 { font-size:1rem; margin:0 0 .4rem; }
 .text { background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:.75rem 1rem; overflow-wrap:anywhere; }
 .text p { margin:0 0 .8em; } .text p:last-child { margin-bottom:0; }
-mark.spun { background:#fff1a8; border-bottom:2px solid #e0b000; padding:0 .1em; cursor:help; }
-mark.spun[data-level="mid"] { background:#ffd37a; border-color:#e08a00; }
-mark.spun[data-level="high"] { background:#ffab91; border-color:#d84315; }
-mark.suspected { background:none; border-bottom:2px dotted #d84315; padding:0; cursor:help; }
-ins { background:#c8f0c8; text-decoration:none; border-bottom:2px solid #2e7d32; padding:0 .1em; }
+mark.spun, .key.low { background:#fff1a8; border-bottom:2px solid #e0b000; }
+mark.spun { padding:0 .1em; cursor:help; }
+mark.spun[data-level="mid"], .key.mid { background:#ffd37a; border-bottom:2px solid #e08a00; }
+mark.spun[data-level="high"], .key.high { background:#ffab91; border-bottom:2px solid #d84315; }
+mark.suspected, .key.suspected { background:none; border-bottom:2px dotted #d84315; }
+mark.suspected { padding:0; cursor:help; }
+ins, .key.restored { background:#c8f0c8; text-decoration:none; border-bottom:2px solid #2e7d32; }
+ins { padding:0 .1em; }
 table { border-collapse:collapse; margin-top:1rem; width:100%; font-size:.92rem; }
 th, td { text-align:left; padding:.3rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
@@ -560,6 +565,15 @@ def _attribution_html(matches: list[dict], passages: list[dict], text: str) -> s
     return "\n".join(out)
 
 
+# What the highlights mean, with the tiers of _conf_level (hover a span for its original and confidence)
+_LEGEND_HTML = (
+    '<p class="legend">Swapped spans by confidence: <span class="key high">80% or more</span> '
+    '<span class="key mid">50-80%</span> <span class="key low">below 50%</span> '
+    '\u00b7 <span class="key suspected">suspected, no restoration</span> '
+    '\u00b7 <span class="key restored">restored wording</span> \u00b7 hover a span for its original and evidence</p>'
+)
+
+
 def _report_html(report: Report, index: int) -> str:
     verdict = str(report.verdict)
     badge_class = _badge_class(verdict)
@@ -575,6 +589,7 @@ def _report_html(report: Report, index: int) -> str:
         f"{_esc(f' · {n_suspected} more suspected') if n_suspected else ''}</p>",
         *([f'<p class="stats">Spinner family: {_esc(_family(report))}</p>'] if _family(report) else []),
         "</header>",
+        *([_LEGEND_HTML] if report.substitutions or n_suspected else []),
         '<div class="columns">',
         f'<div class="col"><h3>Input text</h3><div class="text">{_input_html(report)}</div></div>',
         f'<div class="col"><h3>Restored text</h3><div class="text">{_restored_html(report)}</div></div>',
