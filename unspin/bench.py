@@ -146,7 +146,6 @@ def bench_throughput(shared: Path, n_docs: int = 100, pack=None, jobs: int | str
     if jobs > 1:
         # the same texts as a batch in worker processes (unspin check --jobs): the clock includes starting
         # the workers and loading a pack in each, and their caches start cold
-
         t0 = time.perf_counter()
         n = sum(r.words for r in check_many([d["text"] for d in docs], jobs=jobs, pack=pack))
         dt = time.perf_counter() - t0

@@ -11,6 +11,7 @@ import io
 import os
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -98,16 +99,19 @@ def _about(source: str, err: Exception) -> str:
     return msg if source in msg else f"{source}: {msg}"
 
 
+def _is_folder(source: str) -> bool:
+    return source != "-" and "://" not in source and Path(source).is_dir()
+
+
 def _expand_inputs(inputs) -> list[str]:
     """Each folder among INPUTS stands for the .txt and .html files under it (recursively, sorted), as
     `unspin index build` reads a folder. A folder with none stays as it is, and loading it says why."""
     out: list[str] = []
     for source in inputs:
-        path = Path(source)
-        if source != "-" and "://" not in source and path.is_dir():
+        if _is_folder(source):
             from .source.corpus import HTML_SUFFIXES, TEXT_SUFFIXES
 
-            files = sorted(f for f in path.rglob("*")
+            files = sorted(f for f in Path(source).rglob("*")
                            if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES)
             if files:
                 out.extend(str(f) for f in files)
@@ -121,7 +125,7 @@ def _load_inputs(inputs, max_chars):
     from .ingest import load
 
     for source in inputs:
-        if source != "-" and "://" not in source and Path(source).is_dir():  # left by _expand_inputs: empty
+        if _is_folder(source):  # left by _expand_inputs: it has no page
             yield source, None, InputError(f"{source}: no .txt or .html file in this folder")
             continue
         try:
@@ -183,14 +187,14 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
     Shows each swapped span with its likely original, a restored text, and a spin probability.
     Several inputs give one JSON object per line with --format json.
     """
-    from .render import render_html, render_json, render_text
+    from .render import VERDICTS, render_html, render_json, render_text
 
     if learn_into and not index_dir:
         raise UnspinError("--learn-into needs --index: it learns from the source the index finds")
     failures = n_ok = 0
     reports = []
     chunks: list[str] = []
-    verdicts: dict[str, int] = {}
+    verdicts: Counter = Counter()
     for source, report, err in _run_checks(inputs, pack, max_chars, min_confidence, index_dir, neural, jobs):
         if err is not None:
             click.echo(f"unspin: error: {_about(source, err)}", err=True)
@@ -199,7 +203,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
                 sys.exit(err.exit_code)
             continue
         n_ok += 1
-        verdicts[str(report.verdict)] = verdicts.get(str(report.verdict), 0) + 1
+        verdicts[str(report.verdict)] += 1
         if fmt == "html":  # one page for all inputs: the other formats stream
             reports.append(report)
         if learn_into and report.source and report.source.get("passages"):
@@ -224,7 +228,7 @@ def check(inputs, fmt, pack, output, min_confidence, max_chars, index_dir, learn
         if output is None and fmt != "html":
             click.echo(chunks.pop(), nl=False)
     if fmt == "text" and n_ok + failures > 1:  # a batch: what it came to, in one line at the end
-        counts = [f"{verdicts[v]} {v}" for v in ("spun", "uncertain", "not spun") if v in verdicts]
+        counts = [f"{verdicts[v]} {v}" for v in VERDICTS if v in verdicts]
         chunks.append(f"{n_ok + failures} inputs: " + ", ".join(counts + ([f"{failures} failed"] if failures else []))
                       + "\n")
         if output is None:

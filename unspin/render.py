@@ -16,6 +16,7 @@ import html
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -505,6 +506,7 @@ def _diff_html(spun: str, source: str) -> tuple[str, str]:
         return _wrap_paragraphs(_flow_html(spun)), _wrap_paragraphs(_flow_html(source))
     a = list(_DIFF_TOKEN.finditer(spun))
     b = list(_DIFF_TOKEN.finditer(source))
+
     def key(m: re.Match) -> str:  # curly and straight quotes are the same word
         return m.group().lower().translate(_QUOTES)
 
@@ -616,6 +618,9 @@ def _report_html(report: Report, index: int) -> str:
     return "\n".join(out)
 
 
+VERDICTS = ("spun", "uncertain", "not spun")  # in the order a batch's counts are given
+
+
 def _badge_class(verdict: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")  # "not spun" -> "not-spun"
 
@@ -623,11 +628,8 @@ def _badge_class(verdict: str) -> str:
 def _summary_html(reports: Sequence[Report]) -> str:
     """The table atop a page of several reports: verdicts first counted, then one row per document in the
     input's order, linking to its section."""
-    counts: dict[str, int] = {}
-    for r in reports:
-        counts[str(r.verdict)] = counts.get(str(r.verdict), 0) + 1
-    known = ("spun", "uncertain", "not spun")
-    order = [v for v in known if v in counts] + sorted(set(counts) - set(known))
+    counts = Counter(str(r.verdict) for r in reports)
+    order = [v for v in VERDICTS if v in counts] + sorted(set(counts) - set(VERDICTS))
     rows = []
     for i, r in enumerate(reports, 1):
         verdict = str(r.verdict)
