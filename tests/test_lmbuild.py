@@ -116,3 +116,15 @@ def test_lmplz_patch_initialises_its_flags():
     assert "bool verbose_header = false;" in patched and "bool verbose_header;" not in patched
     assert patched.index("app.set_help_flag();") < patched.index('app.add_flag("-h,--help"')
     assert patch_lmplz_main(patched) == patched
+
+
+def test_one_cache_folder_for_every_part(tmp_path, monkeypatch):
+    """The LM tools, the lexicon's SQLite copy and WordNet's files all live under the same cache folder."""
+    from unspin import cache, lexicon, lmbuild, wordnet
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path / "c"))
+    assert cache.cache_dir() == tmp_path / "c"
+    assert lmbuild.cache_dir is lexicon.cache_dir is wordnet.cache_dir is cache.cache_dir
+    monkeypatch.setenv("UNSPIN_CACHE", "")  # set but empty: the default, not the working folder
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "unspin"

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from .cache import cache_dir
 from .document import lm_tokens
 from .errors import PackError
 
@@ -420,15 +421,10 @@ def build_table(quads: Iterable[tuple[str, str, float, str]], out: Path, vectors
 # Run-time look-ups
 # --------------------------------------------------------------------------------------------------
 
-def _cache_root() -> Path:
-    """unspin's cache folder (``$UNSPIN_CACHE``, by default ~/.cache/unspin): what is derived once and kept."""
-    return Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin"))
-
-
 def _sqlite_cache(table_path: Path) -> Path:
     """Build (once) an indexed SQLite copy of the compressed table, keyed by its content hash."""
     digest = hashlib.sha256(table_path.read_bytes()).hexdigest()[:16]
-    cache_root = _cache_root() / "lexicon"
+    cache_root = cache_dir() / "lexicon"
     db = cache_root / f"{digest}.v3.sqlite"  # v3: curated_keys holds every DICTIONARY layer's keys
     if db.exists():
         return db
@@ -634,7 +630,7 @@ def _tables():
     stamp = "|".join(f"{f.name}:{f.stat().st_size}"
                      for f in sorted(resources.glob("*_lu.csv.gz")) + sorted(resources.glob("*_overrides.csv")))
     digest = hashlib.sha256(f"{lemminflect.__version__}|{stamp}".encode()).hexdigest()[:16]
-    cache = _cache_root() / "lemminflect" / f"{digest}.pickle"
+    cache = cache_dir() / "lemminflect" / f"{digest}.pickle"
     try:
         with open(cache, "rb") as f:
             collecting = gc.isenabled()

@@ -19,15 +19,12 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .cache import cache_dir
 from .document import lm_forms, lm_tokens, tokenize
 from .errors import UnspinError
 
 KENLM_SDIST = "kenlm-ex==0.2.1"
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("UNSPIN_CACHE", Path.home() / ".cache" / "unspin"))
 
 
 def _run(cmd: list[str], log: Path, **kw) -> None:

@@ -17,6 +17,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from .cache import cache_dir
 from .errors import UnspinError
 
 # Files NLTK's WordNetCorpusReader declares (its ``_FILES``). The ones we must find in the source dir: without
@@ -74,10 +75,6 @@ def find_wordnet_source() -> Path:
             if _has_dict(d):
                 return d.resolve()
     raise UnspinError(NOT_FOUND)
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("UNSPIN_CACHE") or Path.home() / ".cache" / "unspin").expanduser()
 
 
 def _write_atomic(path: Path, text: str) -> None:
