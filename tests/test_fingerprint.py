@@ -65,6 +65,12 @@ def test_swaps_observed_on_another_spinners_page_are_not_content_farm_evidence()
             _sub("pinch", "with", f"observed:{other},observed:some-page")]
     r = Restoration(substitutions=subs, restored="", tokens=60, words=50)
     assert fp.fingerprint_features(r, vectors=None)["curated_share"] == pytest.approx(3 / 5)
+    # a layer learnt from another family's pages (unspin learn --family) is named the same way
+    learnt = [_sub("stated", "said", "moby,observed:mine"), _sub("the place", "where", "observed:mine")]
+    r = Restoration(substitutions=learnt, restored="", tokens=60, words=50)
+    assert fp.fingerprint_features(r, vectors=None)["curated_share"] == 1.0
+    other_family = {**fp.OBSERVED_OTHER_FAMILY, "mine": fp.FAMILY_NAMES["wordnet"]}
+    assert fp.fingerprint_features(r, vectors=None, other_family=other_family)["curated_share"] == 0.0
 
 
 def test_no_swaps_and_bad_input():

@@ -242,6 +242,27 @@ def test_bad_pairs_files_are_one_line_errors(pack, tmp_path, content, message):
     assert (pack / "lexicon.tsv.gz").read_bytes() == before
 
 
+def test_a_layer_learnt_from_another_spinner_family_says_so(pack, tmp_path):
+    """The family fingerprint takes observed swaps for the content-farm spinner's; a layer learnt with
+    --family from another spinner's pages is recorded as that family's, and the checker passes it on."""
+    stats = ln.learn(PAIRS, pack, tag="wn", vectors=False, family="wordnet")
+    assert stats["family"] == "naive WordNet spinner"
+    ln.learn(PAIRS, pack, tag="farm", vectors=False, family="phrase-dictionary spinner")  # a name works too
+    ln.learn(PAIRS, pack, tag="plain", vectors=False)
+    assert ln.learned_families(pack) == {"wn": "naive WordNet spinner", "farm": "phrase-dictionary spinner"}
+    # learning again without --family keeps the family; another family under the same tag is refused
+    assert ln.learn(PAIRS, pack, tag="wn", vectors=False)["family"] == "naive WordNet spinner"
+    with pytest.raises(UnspinError, match="learn these pairs under another --tag"):
+        ln.learn(PAIRS, pack, tag="wn", vectors=False, family="thesaurus")
+    with pytest.raises(UnspinError, match="unknown spinner family 'spinbot'"):
+        ln.learn(PAIRS, pack, tag="x", vectors=False, family="spinbot")
+    from unspin.api import Checker
+    from unspin.fingerprint import OBSERVED_OTHER_FAMILY
+
+    other = Checker(pack, use_detector=False)._other_family
+    assert other == {**OBSERVED_OTHER_FAMILY, "wn": "naive WordNet spinner"}
+
+
 def test_bad_packs_tags_and_counts(pack, tmp_path):
     with pytest.raises(PackError, match="not found"):
         ln.learn(PAIRS, tmp_path / "nowhere", vectors=False)
@@ -341,3 +362,15 @@ def test_learning_a_block_of_swaps_also_learns_its_parts(pack, tmp_path):
     side = json.loads((pack / ln.SIDECAR).read_text())
     pages = {(s, o): p for s, o, _, p in side["layers"]["learned"]["pairs"]}
     assert pages[("in opposition to", "against")] == ["p2"]
+
+
+def test_learn_command_names_the_family(pack):
+    from click.testing import CliRunner
+
+    from unspin.cli import cli
+
+    out = CliRunner().invoke(cli, ["learn", str(PAIRS), "--pack", str(pack), "--tag", "wn", "--family", "wordnet"])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("observed:wn (naive WordNet spinner): 2 pages")
+    bad = CliRunner().invoke(cli, ["learn", str(PAIRS), "--pack", str(pack), "--family", "spinbot"])
+    assert bad.exit_code != 0 and "'spinbot' is not one of" in bad.output

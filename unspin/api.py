@@ -83,6 +83,14 @@ class Checker:
 
         fp = self.pack.path / FINGERPRINT_FILE
         self.fingerprint = FamilyClassifier.load(fp) if use_detector and fp.is_file() else None
+        # observed swaps the fingerprint must not take for the content-farm spinner's: the shipped pages of
+        # other spinners, and layers learnt from pages named another family's (unspin learn --family)
+        from .fingerprint import FAMILY_NAMES, OBSERVED_OTHER_FAMILY
+        from .learn import learned_families
+
+        self._other_family = {**OBSERVED_OTHER_FAMILY,
+                              **{tag: family for tag, family in learned_families(self.pack.path).items()
+                                 if family != FAMILY_NAMES["phrase"]}}
         from .names import load_names
 
         # capitalised names the corpora write, to restore spun ones ("World Sequence"); none in an older pack
@@ -115,7 +123,7 @@ class Checker:
             verdict = detect.verdict(p)
         family = None
         if self.fingerprint is not None and verdict != "not spun":
-            name, prob = self.fingerprint.predict(r)
+            name, prob = self.fingerprint.predict(r, other_family=self._other_family)
             family = {"name": name, "probability": round(prob, 4)}
         subs, restored = r.substitutions, r.restored
         notes = list(doc.notes)

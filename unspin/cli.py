@@ -370,8 +370,12 @@ def train_fingerprint_cmd(shared, pack, docs, test_docs, seed):
 @click.option("--tag", default=None, help="Layer observed:TAG (default observed:learned).")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True,
               help="Use a learned pair once it has been seen this often.")
+@click.option("--family", type=click.Choice(["thesaurus", "sparse", "phrase", "wordnet"]), default=None,
+              help="The spinner family the pages come from, when known: a layer learnt from another spinner "
+                   "than the content-farm phrase-dictionary one must say so, or the family fingerprint "
+                   "names that spinner's pages the content farm's.")
 @click.option("--forget", is_flag=True, help="Remove the layer TAG instead of learning.")
-def learn_cmd(pairs, pack_dir, tag, min_count, forget):
+def learn_cmd(pairs, pack_dir, tag, min_count, family, forget):
     """Learn a spinner's swaps from spun/original pairs (JSON Lines: id, spun_text, original_text)."""
     from .learn import forget as forget_layer, learn
 
@@ -379,8 +383,9 @@ def learn_cmd(pairs, pack_dir, tag, min_count, forget):
         forget_layer(Path(pack_dir), tag or "learned")
         click.echo(f"removed observed:{tag or 'learned'}")
         return
-    s = learn(Path(pairs), Path(pack_dir), min_count=min_count, tag=tag)
-    click.echo(f"{s['layer']}: {s['pages']} pages ({s['pages_skipped']} already learned), {s['swaps']} swaps; "
+    s = learn(Path(pairs), Path(pack_dir), min_count=min_count, tag=tag, family=family)
+    fam = f" ({s['family']})" if s["family"] else ""
+    click.echo(f"{s['layer']}{fam}: {s['pages']} pages ({s['pages_skipped']} already learned), {s['swaps']} swaps; "
                f"{s['pairs_in_layer']} pairs in use, {s['pairs_needing_support']} awaiting confirmation, "
                f"{s['pairs_below_min_count']} below --min-count")
 

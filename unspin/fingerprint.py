@@ -181,21 +181,24 @@ def summarise(obj) -> dict:
 OBSERVED_OTHER_FAMILY = {"ohtani-first-win-kyodo-nan-spinner": "naive WordNet spinner"}
 
 
-def _curated(base: set[str], layers: list[str]) -> bool:
+def _curated(base: set[str], layers: list[str], other_family=OBSERVED_OTHER_FAMILY) -> bool:
     """Whether a swap's evidence is the content-farm spinner's curated kind: a tortured phrase, or a swap
-    observed on a real page of that spinner (not on a page of OBSERVED_OTHER_FAMILY)."""
+    observed on a real page of that spinner (not on a page or learnt layer of ``other_family``)."""
     if "tortured" in base:
         return True
     pages = [layer.split(":", 1)[1] for layer in layers if layer.startswith("observed:")]
-    return "observed" in base and (not pages or any(p not in OBSERVED_OTHER_FAMILY for p in pages))
+    return "observed" in base and (not pages or any(p not in other_family for p in pages))
 
 
-def fingerprint_features(obj, vectors="auto") -> dict[str, float]:
+def fingerprint_features(obj, vectors="auto", other_family=None) -> dict[str, float]:
     """Rates of each family's traces among the swaps of a Report or Restoration (see :data:`FEATURES`).
 
     ``vectors``: word vectors for ``mean_similarity`` (``"auto"``: GloVe if installed; ``None``: NaN).
-    Shares are over the swaps; with no swap they are 0.
+    ``other_family``: {page id or learnt layer tag: family} of observed swaps that another spinner than the
+    content-farm one made (default :data:`OBSERVED_OTHER_FAMILY`). Shares are over the swaps; with no swap
+    they are 0.
     """
+    other_family = OBSERVED_OTHER_FAMILY if other_family is None else other_family
     subs, words, feats = _summary(obj)
     vec = _vectors() if vectors == "auto" else vectors
     n = len(subs)
@@ -214,7 +217,7 @@ def fingerprint_features(obj, vectors="auto") -> dict[str, float]:
         counts["wordnet_only_share"] += base == {"wordnet"}
         counts["moby_only_share"] += base == {"moby"}
         counts["wordnet_and_moby_share"] += {"wordnet", "moby"} <= base
-        counts["curated_share"] += _curated(base, layers)
+        counts["curated_share"] += _curated(base, layers, other_family)
         counts["number_share"] += "numbers" in base or _is_number_swap(s, o)
         counts["odd_sense_share"] += s in ODD_SENSES
         counts["capitalised_share"] += spun_text[:1].isupper()
@@ -299,13 +302,13 @@ class FamilyClassifier:
         label = max(probs, key=probs.get)
         return label, probs[label]
 
-    def predict(self, obj) -> tuple[str, float]:
+    def predict(self, obj, other_family=None) -> tuple[str, float]:
         """``(human-readable family name, probability)`` for a Report or Restoration; too few swaps to tell
-        gives ``(UNKNOWN, 0.0)``."""
+        gives ``(UNKNOWN, 0.0)``. ``other_family``: as for :func:`fingerprint_features`."""
         subs, _, _ = _summary(obj)
         if len(subs) < self.min_swaps:
             return UNKNOWN, 0.0
-        label, p = self.predict_label(fingerprint_features(obj))
+        label, p = self.predict_label(fingerprint_features(obj, other_family=other_family))
         return self.names.get(label, label), p
 
 

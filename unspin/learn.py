@@ -486,6 +486,8 @@ def _read_sidecar(pack_dir: Path) -> dict:
             int(layer.get("min_count", 1))
             if not isinstance(layer.get("sources", []), list):
                 raise ValueError(f"layer {tag}: sources is not a list")
+            if not isinstance(layer.get("family", ""), str):
+                raise ValueError(f"layer {tag}: family is not a name")
             for s, o, n, pages in layer.get("pairs", []):
                 if not (isinstance(s, str) and isinstance(o, str) and isinstance(n, int) and isinstance(pages, list)):
                     raise ValueError(f"layer {tag}: bad pair {[s, o, n, pages]}")
@@ -676,12 +678,33 @@ def _apply(pack_dir: Path, sidecar: dict, vectors) -> int:
     return rows
 
 
-def _learn(pairs: list[tuple[str, str, str]], pack_dir, min_count: int, tag: str | None, vectors) -> dict:
+def _family_name(family: str | None) -> str | None:
+    """The fingerprint's name of a spinner family, given as a short label ("wordnet") or in full."""
+    from .fingerprint import FAMILY_NAMES
+
+    if family is None:
+        return None
+    if family in FAMILY_NAMES:
+        return FAMILY_NAMES[family]
+    if family in FAMILY_NAMES.values():
+        return family
+    raise UnspinError(f"unknown spinner family {family!r}: use one of {', '.join(FAMILY_NAMES)}")
+
+
+def learned_families(pack_dir: str | os.PathLike) -> dict[str, str]:
+    """{layer tag: spinner family} of the pack's learnt layers whose pages were named a family's."""
+    sidecar = _read_sidecar(Path(pack_dir))
+    return {tag: layer["family"] for tag, layer in sidecar["layers"].items() if layer.get("family")}
+
+
+def _learn(pairs: list[tuple[str, str, str]], pack_dir, min_count: int, tag: str | None, vectors,
+           family: str | None = None) -> dict:
     from .pack import load_pack
 
     if int(min_count) < 1:
         raise UnspinError(f"min_count must be at least 1, not {min_count}")
     tag = _check_tag(tag)
+    family = _family_name(family)
     if pack_dir is None:
         raise UnspinError("name the pack to learn into (a pack folder)")
     pack = load_pack(pack_dir)  # exists, complete and intact: do not build on a corrupt table
@@ -690,6 +713,11 @@ def _learn(pairs: list[tuple[str, str, str]], pack_dir, min_count: int, tag: str
         sidecar = _read_sidecar(pack_dir)
         layer = sidecar["layers"].setdefault(tag, {"min_count": int(min_count), "sources": [], "pairs": []})
         layer["min_count"] = int(min_count)
+        if family is not None:
+            if layer.get("family", family) != family:
+                raise UnspinError(f"layer observed:{tag} holds a {layer['family']}'s swaps, not a {family}'s: "
+                                  "learn these pairs under another --tag")
+            layer["family"] = family
         known_sources = set(layer["sources"])
         fresh = [p for p in pairs if p[0] not in known_sources]
         by_page = _extract_by_page(fresh)
@@ -706,6 +734,7 @@ def _learn(pairs: list[tuple[str, str, str]], pack_dir, min_count: int, tag: str
     strong, weak = _layer_pairs(layer)
     return {
         "layer": f"observed:{tag}",
+        "family": layer.get("family"),
         "pages": len(by_page),
         "pages_skipped": len(pairs) - len(fresh),
         "swaps": sum(sum(c.values()) for c in by_page.values()),
@@ -718,15 +747,19 @@ def _learn(pairs: list[tuple[str, str, str]], pack_dir, min_count: int, tag: str
 
 
 def learn(pairs_path: str | os.PathLike, pack_dir: str | os.PathLike, min_count: int = 1, tag: str | None = None,
-          vectors="auto") -> dict:
+          vectors="auto", family: str | None = None) -> dict:
     """Learn swaps from a JSON Lines file of pairs (``spun_text``, ``original_text``, optional ``id``) and
     merge them into the pack's lexicon as the layer ``observed:<tag>`` (default ``observed:learned``).
 
     Pairs seen at least ``min_count`` times (over this and earlier runs with the same tag) go into the
     table. ``vectors``: ``"auto"`` scores new pairs' word-vector similarity with GloVe when installed,
-    ``False`` leaves it empty. Returns counts (pages, swaps, pairs in the layer, table rows).
+    ``False`` leaves it empty. ``family``: the spinner family the pages come from, when known (a key or
+    name of :data:`unspin.fingerprint.FAMILY_NAMES`). The family fingerprint takes observed swaps as a
+    trace of the content-farm phrase-dictionary spinner, so a layer learnt from another spinner's pages
+    must say so, or that spinner's pages are named the content farm's. Returns counts (pages, swaps,
+    pairs in the layer, table rows).
     """
-    return _learn(read_pairs(pairs_path), pack_dir, min_count, tag, vectors)
+    return _learn(read_pairs(pairs_path), pack_dir, min_count, tag, vectors, family)
 
 
 def learn_from_aligned(spun_text: str, source_text: str, pack_dir: str | os.PathLike, tag: str = "self",
