@@ -242,7 +242,7 @@ class RerankConfig:
     # pages lost 2 of 33 recovered tokens while simulated text had fewer breaks (see BENCHMARKS.md)
     review_min_suspicion: float = 1.1
     min_ngram_posterior: float = 0.0  # alternatives the n-gram decoder finds less likely than this are not sent
-    right_words: int = 2  # words of right context after each alternative
+    right_words: int = 4  # words of right context after each alternative (2 until the seventeenth session)
     left_sentences: int = 1  # earlier sentences given as context
     nn_weight: float = 1.0  # weight of the neural log-probability against the channel cost
     ngram_weight: float = 0.0  # weight of the n-gram log-probability, interpolated with the neural one
