@@ -28,7 +28,10 @@ out, as for the hand-made ``observed:<page-id>`` pairs. The table keeps its five
 pair was seen, and on which pages, is kept beside it in ``learned.json`` in the pack::
 
     {"version": 1, "layers": {"<tag>": {"min_count": 1, "sources": ["page-id", ...],
-                                        "pairs": [["spun", "original", count, ["page-id", ...]], ...]}}}
+                                        "pairs": [["spun", "original", count, ["page-id", ...]], ...],
+                                        "family": "naive WordNet spinner"}}}
+
+(``family`` only when the pages were named a spinner family's: ``unspin learn --family``.)
 
 A pair enters the table once its count reaches ``min_count``, so counts accumulate over runs (a swap seen
 once on each of two pages passes ``min_count=2`` after the second page). Pages already learned under a tag
