@@ -181,7 +181,7 @@ def summarise(obj) -> dict:
 OBSERVED_OTHER_FAMILY = {"ohtani-first-win-kyodo-nan-spinner": "naive WordNet spinner"}
 
 
-def _curated(base: set[str], layers: list[str], other_family=OBSERVED_OTHER_FAMILY) -> bool:
+def _curated(base: set[str], layers: list[str], other_family: dict[str, str]) -> bool:
     """Whether a swap's evidence is the content-farm spinner's curated kind: a tortured phrase, or a swap
     observed on a real page of that spinner (not on a page or learnt layer of ``other_family``)."""
     if "tortured" in base:
