@@ -365,3 +365,15 @@ def test_lemminflect_tables_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path, 
     assert parse() == first
     assert files[0].read_bytes() != b"not a pickle"  # replaced by a good one
     assert lx.all_lemmas("stated")["VERB"] == ("state",)
+
+
+def test_a_phrase_whose_tail_ends_no_key_is_answered_without_a_lookup(table, monkeypatch):
+    lex = lx.Lexicon(table)
+    assert lex.may_list("the place") and lex.may_list("getting back") and lex.may_list("stated")
+    assert lex.may_list("got back")  # a sibling form of a listed phrase keeps its tail
+    assert not lex.may_list("the region") and not lex.may_list("no such phrase")
+    queried = []
+    monkeypatch.setattr(lex, "_query", lambda spun: queried.append(spun) or [])
+    assert lex.lookup("the region") == [] and queried == []
+    lex.lookup("were once")
+    assert queried  # a possible phrase is still looked up

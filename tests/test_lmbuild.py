@@ -128,3 +128,14 @@ def test_one_cache_folder_for_every_part(tmp_path, monkeypatch):
     monkeypatch.setenv("UNSPIN_CACHE", "")  # set but empty: the default, not the working folder
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache.cache_dir() == tmp_path / "home" / ".cache" / "unspin"
+
+
+def test_bounded_memo_drops_its_older_half_when_full():
+    from unspin.cache import bounded_put
+
+    memo: dict = {}
+    for k in range(10):
+        bounded_put(memo, k, str(k), limit=8)
+    assert len(memo) <= 8
+    assert list(memo)[-1] == 9 and 0 not in memo  # the newest kept, the oldest gone
+    assert memo[9] == "9"

@@ -352,3 +352,52 @@ def test_a_name_that_starts_a_sentence_is_known_from_the_rest_of_the_text():
     tokens = Document(text).tokens()
     named = name_tokens(tokens, sentences(tokens, text), quoted_tokens(tokens, text))
     assert [(t.start, t.text) for t, n in zip(tokens, named) if n] == [(5, "Madrigal"), (36, "Madrigal")]
+
+
+def _exhaustive_decode(restorer, edges, a, b, beam):
+    """The beam search without the score floor: every edge of every kept hypothesis is scored."""
+    lm, w = restorer.scorer, restorer.config.lm_weight
+    n = b - a
+    stacks = [dict() for _ in range(n + 1)]
+    start = lm.begin()
+    stacks[0][start] = (0.0, start, None, None)
+    for i in range(n):
+        for h in sorted(stacks[i].values(), key=lambda h: -h[0])[:beam]:
+            for e in edges[i]:
+                lp, st = lm.extend(h[1], e.words)
+                s = h[0] + e.cost + w * lp
+                old = stacks[e.end - a].get(st)
+                if old is None or old[0] < s:
+                    stacks[e.end - a][st] = (s, st, h, e)
+    best = max(stacks[n].values(), key=lambda h: h[0] + w * lm.end(h[1]))
+    path = []
+    while best[3] is not None:
+        path.append(best[3])
+        best = best[2]
+    return path[::-1]
+
+
+def test_the_score_floor_prunes_edges_without_changing_the_best_path(restorer):
+    from unspin.restore import _Edge
+
+    vocab = "the war ended in 2020 officials said journalists region was quiet since where they live battle".split()
+    sentence = "officials said the battle ended since the region was quiet".split()
+    n = len(sentence)
+    # every word may stand for any word of the LM's vocabulary (and for two-word phrases), at varied costs
+    edges = [[_Edge(i, i + 1, (w,), -0.05)] + [
+        _Edge(i, i + 1, (v,), -1.0 - (k * 7 + i) % 11, "x") for k, v in enumerate(vocab) if v != w] + [
+        _Edge(i, i + 2, (v, "was"), -3.0 - k % 5, "x") for k, v in enumerate(vocab[:6]) if i + 2 <= n]
+        for i, w in enumerate(sentence)]
+    calls = []
+    extend = restorer.scorer.extend
+    restorer.scorer.extend = lambda state, words: calls.append(1) or extend(state, words)
+    pruned = exhaustive = 0
+    for beam in (1, 3, 6):
+        calls.clear()
+        path = restorer._decode(edges, 0, n, beam)
+        pruned += len(calls)
+        calls.clear()
+        reference = _exhaustive_decode(restorer, edges, 0, n, beam)
+        exhaustive += len(calls)
+        assert [(e.start, e.end, e.words) for e in path] == [(e.start, e.end, e.words) for e in reference]
+    assert pruned < 0.9 * exhaustive  # the floor saved LM calls

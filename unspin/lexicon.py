@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from .cache import cache_dir
+from .cache import bounded_put, cache_dir
 from .document import lm_tokens
 from .errors import PackError
 
@@ -480,6 +480,10 @@ class Lexicon:
                 if attempt == 2:
                     raise PackError(f"cannot read the lexicon cache {db}: {e}") from None
                 db.unlink(missing_ok=True)
+        # What follows the first word of every phrase key. Every way :meth:`lookup` finds a candidate for a
+        # phrase (the phrase itself, its first word's lemma, a sibling form of it) keeps those words, so a
+        # phrase whose tail is not here has none: most word n-grams of a text, answered without the work.
+        self._phrase_tails = frozenset(k.split(" ", 1)[1] for k in self._keys if " " in k)
 
     def listed_originals(self, layers: tuple[str, ...] = DICTIONARY) -> frozenset[str]:
         """Originals that the given layers list a swap for (a spinner's dictionary rewrites them), held-out
@@ -523,6 +527,8 @@ class Lexicon:
         hit = self._cache.get(spun)
         if hit is not None:
             return hit
+        if not self.may_list(spun):
+            return []
         cands = {c.original: c for c in self._query(spun)}
         if " " in spun:
             # "brought about" <- caused: look up "bring about" and re-inflect the original's verb
@@ -555,8 +561,13 @@ class Lexicon:
                     if form != spun and form not in cands:
                         cands[form] = Candidate(form, c.evidence + ",+inflected", c.similarity, c.fanout)
         result = list(cands.values())  # table order: most plausible first
-        self._cache[spun] = result
+        bounded_put(self._cache, spun, result)
         return result
+
+    def may_list(self, spun: str) -> bool:
+        """False when :meth:`lookup` surely finds nothing for ``spun``: a phrase whose words after the first
+        end no phrase key. Cheap, so callers need not cache the phrases that have no candidates."""
+        return " " not in spun or spun.split(" ", 1)[1] in self._phrase_tails
 
     def _add_sibling_phrase_swaps(self, first: str, rest: str, cands: dict) -> None:
         """:meth:`_add_sibling_swaps` for a verb phrase: a spinner seen writing "getting back" for returning

@@ -26,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from .cache import bounded_put
 from .document import NAME_TOKEN, OPENERS, Document, Substitution, Token, lm_forms, tokenize as _tokenize
 from .lexicon import IDIOMS, RISK_MARKERS, Lexicon, has_layer, number_word_values, shared_vectors, zipf as _zipf
 from .lm import Scorer
@@ -189,12 +190,9 @@ class _Edge:
         return not self.evidence
 
 
-@dataclass(slots=True)
-class _Hyp:
-    score: float
-    state: object
-    back: "_Hyp | None"
-    edge: "_Edge | None"
+def _by_score(hyp: tuple) -> float:
+    """Sort key of a decoder hypothesis (score, state, back, edge): the best first."""
+    return -hyp[0]
 
 
 @dataclass
@@ -534,6 +532,8 @@ class Restorer:
         hit = self._cand_cache.get(key)
         if hit is not None:
             return hit
+        if not self.lexicon.may_list(key):  # most phrases of a text: nothing to look up, nothing to keep
+            return []
         cfg = self.config
         n_spun = key.count(" ") + 1
         spun_zipf = _zipf(key)
@@ -551,9 +551,7 @@ class Restorer:
                 scored.append((rank, logw, words, c.evidence))
         scored.sort(key=lambda x: -x[0])
         out = [(logw, words, ev) for _, logw, words, ev in scored[: cfg.max_candidates]]
-        if len(self._cand_cache) > 200_000:
-            self._cand_cache.clear()
-        self._cand_cache[key] = out
+        bounded_put(self._cand_cache, key, out)
         return out
 
     # -- lattice -----------------------------------------------------------------------------------
@@ -589,28 +587,47 @@ class Restorer:
         cfg, lm = self.config, self.scorer
         extend, lm_weight = lm.extend, cfg.lm_weight
         n = b - a
+        # A hypothesis is a tuple (score, LM state, previous hypothesis, edge): this loop runs ~100 times per
+        # word of text, and a tuple is the cheapest thing to make and read. Stacks recombine on the LM state.
         stacks: list[dict] = [dict() for _ in range(n + 1)]
         start = lm.begin()
-        stacks[0][start] = _Hyp(0.0, start, None, None)
+        stacks[0][start] = (0.0, start, None, None)
+        # floor[j]: a score every hypothesis that stack j will expand reaches. Stacks only gain hypotheses
+        # or better scores, so the beam-th best score seen so far only rises; an LM score is at most 0, so
+        # an edge whose score before the LM is already below it cannot enter the beam and is not scored.
+        # Exact: the best path is the same as without the bound. The last stack is never cut to a beam
+        # (the sentence end is scored on all of it), so it keeps no floor.
+        floor = [-math.inf] * (n + 1)
         for i in range(n):
-            if not stacks[i]:
+            stack = stacks[i]
+            if not stack:
                 continue
-            hyps = stacks[i].values()
+            hyps = sorted(stack.values(), key=_by_score)
             if len(hyps) > beam:
-                hyps = sorted(hyps, key=lambda h: -h.score)[:beam]
+                del hyps[beam:]
+            row = [(e.end - a, e.cost, e.words, e) for e in edges[i]]
+            targets = {r[0] for r in row if r[0] < n}
             for h in hyps:
-                for e in edges[i]:
-                    lp, st = extend(h.state, e.words)
-                    s = h.score + e.cost + lm_weight * lp
-                    stack = stacks[e.end - a]
-                    old = stack.get(st)
-                    if old is None or old.score < s:
-                        stack[st] = _Hyp(s, st, h, e)
-        best = max(stacks[n].values(), key=lambda h: h.score + cfg.lm_weight * lm.end(h.state))
+                hs, hstate = h[0], h[1]
+                for j, cost, words, e in row:
+                    s = hs + cost
+                    if s < floor[j]:
+                        continue
+                    lp, st = extend(hstate, words)
+                    s += lm_weight * lp
+                    target = stacks[j]
+                    old = target.get(st)
+                    if old is None or old[0] < s:
+                        target[st] = (s, st, h, e)
+                for j in targets:
+                    target = stacks[j]
+                    if len(target) >= beam:
+                        floor[j] = sorted([x[0] for x in target.values()])[-beam]
+        best = max(stacks[n].values(), key=lambda h: h[0] + lm_weight * lm.end(h[1]))
         path = []
-        while best.edge is not None:
-            path.append(best.edge)
-            best = best.back
+        while best[3] is not None:
+            path.append(best[3])
+            best = best[2]
         return path[::-1]
 
     def _posterior(self, alts: list[_Edge], state, right: list[str]) -> list[float]:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .cache import bounded_put
 from .lexicon import zipf
 
 TOPIC_EVIDENCE = (
@@ -56,11 +57,10 @@ class TopicFit:
     def _candidate_ids(self, word: str) -> np.ndarray:
         hit = self._candidates.get(word)
         if hit is None:
-            if len(self._candidates) > 200_000:  # bounded like the decoder's candidate cache
-                self._candidates.clear()
             index = self.vectors.index
             ids = [index[c.original] for c in self.lookup(word) if c.original in index][:MAX_CANDIDATES]
-            hit = self._candidates[word] = np.asarray(ids, dtype=np.int64)
+            hit = np.asarray(ids, dtype=np.int64)
+            bounded_put(self._candidates, word, hit)  # bounded like the decoder's candidate cache
         return hit
 
     def rows(self, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
