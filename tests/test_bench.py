@@ -47,10 +47,36 @@ def test_bench_cli_prints_throughput_in_one_process_and_as_check_runs_a_batch(mo
 
     fake = {"date": "2026-11-29", "machine": "test", "split": "test",
             "throughput": {"documents": 100, "words": 23166, "seconds": 17.9, "words_per_second": 1296,
-                           "peak_rss_mb": 522, "jobs": {"jobs": 2, "seconds": 11.2, "words_per_second": 2068}}}
+                           "peak_rss_mb": 522, "jobs": {"jobs": 2, "seconds": 11.2, "words_per_second": 2068},
+                           "after_first_docs": {"documents": 472, "words": 115550, "words_per_second": 2150}}}
     monkeypatch.setattr(bench, "run", lambda *a, **k: fake)
     (tmp_path / "data").mkdir()
     result = CliRunner().invoke(cli, ["bench", "--shared", str(tmp_path), "--only", "throughput"])
     assert result.exit_code == 0, result.output
     assert "in one process: 1296 words/s" in result.output
     assert "--jobs auto: 2 workers" in result.output and "2068 words/s" in result.output
+    assert "the 472 documents after the first 100" in result.output and "2150 words/s" in result.output
+
+
+def test_throughput_of_a_long_batch_is_measured_after_the_first_documents(monkeypatch, tmp_path):
+    import types
+
+    import unspin.api
+
+    class FakeChecker:
+        def __init__(self, pack):
+            self.seen = 0
+
+        def check(self, text):
+            self.seen += 1
+            return types.SimpleNamespace(words=len(text.split()))
+
+    monkeypatch.setattr(unspin.api, "Checker", FakeChecker)
+    docs = [{"text": "word " * (k % 7 + 1)} for k in range(bench.WARM_AFTER_DOCS + 30)]
+    monkeypatch.setattr(bench, "corpus_docs", lambda path, split, n: docs[:n])
+    out = bench.bench_throughput(tmp_path, len(docs), jobs=1)
+    assert out["documents"] == len(docs) and out["words"] == sum(k % 7 + 1 for k in range(len(docs)))
+    warm = out["after_first_docs"]
+    assert warm["documents"] == 30 and warm["words"] == sum(k % 7 + 1 for k in range(bench.WARM_AFTER_DOCS, len(docs)))
+    assert "jobs" not in out
+    assert "after_first_docs" not in bench.bench_throughput(tmp_path, 50, jobs=1)

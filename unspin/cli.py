@@ -511,6 +511,10 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
         tp = res["throughput"]
         console.print(f"throughput in one process: {tp['words_per_second']} words/s over {tp['words']} words "
                       f"({tp['documents']} docs), peak RSS {tp['peak_rss_mb']} MB")
+        if "after_first_docs" in tp:
+            warm = tp["after_first_docs"]
+            console.print(f"  the {warm['documents']} documents after the first 100 (a long batch: look-ups cached): "
+                          f"{warm['words_per_second']} words/s", soft_wrap=True)
         if "jobs" in tp:
             console.print(f"the same batch as `unspin check` runs it (--jobs auto: {tp['jobs']['jobs']} workers, "
                           f"their start and pack loading included): {tp['jobs']['words_per_second']} words/s",
