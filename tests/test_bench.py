@@ -56,6 +56,7 @@ def test_bench_cli_prints_throughput_in_one_process_and_as_check_runs_a_batch(mo
     assert "in one process: 1296 words/s" in result.output
     assert "--jobs auto: 2 workers" in result.output and "2068 words/s" in result.output
     assert "the 472 documents after the first 100" in result.output and "2150 words/s" in result.output
+    assert "recovery" not in result.output  # no empty restoration table
 
 
 def test_throughput_of_a_long_batch_is_measured_after_the_first_documents(monkeypatch, tmp_path):

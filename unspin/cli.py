@@ -461,7 +461,8 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
                   str(tot.get("destroyed", 0)), str(tot.get("recovered", 0)), f"{tot.get('recovery_rate', 0):.1%}",
                   str(tot.get("broken", 0)), f"{tot.get('break_rate', 0):.2%}",
                   str(r.get("speed", {}).get("words_per_second", "")))
-    console.print(t)
+    if rows:  # not for --only detection or throughput
+        console.print(t)
     for key in ("real_pairs", "real_pairs_neural"):
         loc = res.get(key, {}).get("localisation")
         if loc:
