@@ -466,6 +466,7 @@ class Lexicon:
         self.exclude = frozenset(exclude_evidence)
         self.reinflect = reinflect
         self._cache: dict[str, list[Candidate]] = {}
+        self._rows: dict[str, list[Candidate]] = {}  # the table's rows of a key, as read (see _query)
         self._listed_originals: dict[tuple[str, ...], frozenset[str]] = {}
         # Every spun key, in memory: most word n-grams of a text are no key, and a set answers that faster
         # than a query (~120k keys, a few MB). A damaged cache (a crash, a full disk) is rebuilt once.
@@ -510,6 +511,10 @@ class Lexicon:
     def _query(self, spun: str) -> list[Candidate]:
         if spun not in self._keys:
             return []
+        # a lemma is queried for each of its forms a text holds (said, says, saying -> say): memoised
+        hit = self._rows.get(spun)
+        if hit is not None:
+            return hit
         out = []
         for original, evidence, similarity, fanout in self._con.execute(
             "SELECT original, evidence, similarity, fanout FROM pairs WHERE spun = ?", (spun,)
@@ -520,6 +525,7 @@ class Lexicon:
                     continue
                 evidence = ",".join(layers)
             out.append(Candidate(original, evidence, similarity, int(fanout)))
+        bounded_put(self._rows, spun, out, limit=20_000)
         return out
 
     def lookup(self, spun: str) -> list[Candidate]:

@@ -567,17 +567,23 @@ class Restorer:
                 continue
             had = False
             span_prior = p
+            words_so_far: list[str] = []
             for j in range(i + 1, min(b, i + cfg.max_span) + 1):
                 pj = priors[j - 1 - a]
                 if pj <= 0:
                     break
                 span_prior = min(span_prior, pj)
-                key = " ".join(t.norm for t in tokens[i:j])
+                words_so_far.append(tokens[j - 1].norm)
+                key = " ".join(words_so_far)  # tokens i..j-1
+                candidates = self._candidates(key)
+                if not candidates:
+                    continue
                 guard = keep_meaning and _meaning_bearing(key)  # once per key, not per candidate
-                for logw, words, evidence in self._candidates(key):
+                log_prior, row = math.log(span_prior), edges[i - a]
+                for logw, words, evidence in candidates:
                     if guard and changes_meaning(key, words):
                         continue
-                    edges[i - a].append(_Edge(i, j, words, math.log(span_prior) + logw, evidence))
+                    row.append(_Edge(i, j, words, log_prior + logw, evidence))
                     had = True
             candidate_words += had
         return edges, candidate_words
@@ -906,7 +912,8 @@ class Restorer:
             alts = [x for x in edges[i - a] if not x.is_keep]
             n_alts = len(alts)
             local, gain = 0.0, 0.0
-            best_channel = max((x.cost - math.log(p) for x in alts), default=-20.0)
+            # the same as the best of x.cost - log(p): subtracting one number keeps the order, exactly
+            best_channel = max(x.cost for x in alts) - math.log(p) if alts else -20.0
             gains: list[tuple[float, tuple[str, ...]]] = []
             if alts and i in state_at:
                 alts = sorted(alts, key=lambda x: -x.cost)[: cfg.evidence_alternatives]
