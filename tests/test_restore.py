@@ -401,3 +401,21 @@ def test_the_score_floor_prunes_edges_without_changing_the_best_path(restorer):
         exhaustive += len(calls)
         assert [(e.start, e.end, e.words) for e in path] == [(e.start, e.end, e.words) for e in reference]
     assert pruned < 0.9 * exhaustive  # the floor saved LM calls
+
+
+def test_a_pages_headline_block_is_left_alone_but_a_short_text_is_checked(restorer):
+    from unspin.restore import _headline_block
+
+    page = "Officials stated the battle finished\n\nOfficials stated the battle finished\n\n\nOfficials stated the battle finished. The war ended."
+    assert _headline_block(page.split("\n")) == [0, 2]
+    r = restorer.restore(Document(page))
+    assert r.restored.startswith("Officials stated the battle finished\n\nOfficials stated the battle finished\n")
+    assert r.restored.endswith("Officials said the war ended. The war ended.")
+    # no prose after it: the line is the text to check
+    assert _headline_block(["Officials stated the battle finished"]) == []
+    assert restorer.restore(Document("Officials stated the battle finished")).restored == "Officials said the war ended"
+    # hard-wrapped prose: a paragraph of several short lines is not a headline
+    assert _headline_block(["Officials stated the", "battle finished in", "2020.", "", "More text."]) == []
+    # a one-line paragraph that ends like a sentence, or introduces a list, is prose
+    assert _headline_block(["The offerings filed were:", "", "Body."]) == []
+    assert _headline_block(["Title", "", "x " * 30, "", "Not a headline"]) == [0]

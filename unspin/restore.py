@@ -254,17 +254,45 @@ def sentences(tokens: list[Token], text: str) -> list[tuple[int, int]]:
     return [r for r in out if r[1] > r[0]]
 
 
+HEADLINE_MAX_WORDS = 20
+
+
 def caps_lines(text: str) -> tuple[list[int], list[bool]]:
-    """Start offsets of the lines of ``text`` and whether each is an ALL-CAPS line (a headline or a banner,
-    which spinners leave alone). Computed once per document: per sentence it would be quadratic on text
-    with long lines."""
+    """Start offsets of the lines of ``text`` and whether each is a line spinners leave alone: an ALL-CAPS
+    line (a headline or a banner), or a line of the headline block that opens a page (real spun pages keep
+    their headlines, even where the body is spun throughout). Computed once per document: per sentence it
+    would be quadratic on text with long lines."""
     starts, flags, pos = [], [], 0
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    for line in lines:
         letters = [c for c in line if c.isalpha()]
         starts.append(pos)
         flags.append(len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.8)
         pos += len(line) + 1
+    for k in _headline_block(lines):
+        flags[k] = True
     return starts, flags
+
+
+def _headline_block(lines: list[str]) -> list[int]:
+    """The lines of a page's opening headline block: the paragraphs before the first paragraph of prose
+    that are one short line not ended like a sentence (a title, a repeated title, a dateline or byline).
+    A paragraph of several lines is prose, however its lines end (hard-wrapped text). None when no prose
+    follows: a short text of one or two lines is itself the text to check."""
+    block, k = [], 0
+    while k < len(lines):
+        if not lines[k].strip():
+            k += 1
+            continue
+        end = k
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        line = lines[k].strip()
+        if end - k > 1 or len(line.split()) > HEADLINE_MAX_WORDS or line[-1] in ".!?;:,\"\u201d\u2019'":
+            return block  # the first paragraph of prose: what came before it was the headline block
+        block.append(k)
+        k = end
+    return []
 
 
 def quoted_tokens(tokens: list[Token], text: str) -> list[bool]:
