@@ -406,11 +406,15 @@ def test_the_score_floor_prunes_edges_without_changing_the_best_path(restorer):
 def test_a_pages_headline_block_is_left_alone_but_a_short_text_is_checked(restorer):
     from unspin.restore import _headline_block
 
-    page = "Officials stated the battle finished\n\nOfficials stated the battle finished\n\n\nOfficials stated the battle finished. The war ended."
+    body = "Officials stated the battle finished. Officials told newshounds the place they live."
+    page = f"Officials stated the battle finished\n\nOfficials stated the battle finished\n\n\n{body}"
     assert _headline_block(page.split("\n")) == [0, 2]
     r = restorer.restore(Document(page))
     assert r.restored.startswith("Officials stated the battle finished\n\nOfficials stated the battle finished\n")
-    assert r.restored.endswith("Officials said the war ended. The war ended.")
+    assert r.restored.endswith("Officials said the war ended. Officials told journalists where they live.")
+    # more than three such lines are a list or a table; a short line before no prose is not a headline
+    assert _headline_block(["Oper shr 17 cts", "", "Oper net 636,000", "", "Revs 10.6 mln", "", "Year", "", body]) == []
+    assert _headline_block(["Oper shr 17 cts", "", "Revs 10.6 mln vs 7,024,000"]) == []
     # no prose after it: the line is the text to check
     assert _headline_block(["Officials stated the battle finished"]) == []
     assert restorer.restore(Document("Officials stated the battle finished")).restored == "Officials said the war ended"
@@ -418,4 +422,4 @@ def test_a_pages_headline_block_is_left_alone_but_a_short_text_is_checked(restor
     assert _headline_block(["Officials stated the", "battle finished in", "2020.", "", "More text."]) == []
     # a one-line paragraph that ends like a sentence, or introduces a list, is prose
     assert _headline_block(["The offerings filed were:", "", "Body."]) == []
-    assert _headline_block(["Title", "", "x " * 30, "", "Not a headline"]) == [0]
+    assert _headline_block(["Title", "", "word " * 30 + "end.", "", "Not a headline"]) == [0]

@@ -255,6 +255,7 @@ def sentences(tokens: list[Token], text: str) -> list[tuple[int, int]]:
 
 
 HEADLINE_MAX_WORDS = 20
+HEADLINE_MAX_LINES = 3  # a title, the same title again, a dateline or byline
 
 
 def caps_lines(text: str) -> tuple[list[int], list[bool]]:
@@ -277,8 +278,9 @@ def caps_lines(text: str) -> tuple[list[int], list[bool]]:
 def _headline_block(lines: list[str]) -> list[int]:
     """The lines of a page's opening headline block: the paragraphs before the first paragraph of prose
     that are one short line not ended like a sentence (a title, a repeated title, a dateline or byline).
-    A paragraph of several lines is prose, however its lines end (hard-wrapped text). None when no prose
-    follows: a short text of one or two lines is itself the text to check."""
+    A paragraph of several lines is no headline, however its lines end (hard-wrapped text). None when
+    no prose follows (a short text of one or two lines is itself the text to check), or when more than
+    HEADLINE_MAX_LINES such lines or no prose follow them (a list, a table of figures)."""
     block, k = [], 0
     while k < len(lines):
         if not lines[k].strip():
@@ -289,8 +291,13 @@ def _headline_block(lines: list[str]) -> list[int]:
             end += 1
         line = lines[k].strip()
         if end - k > 1 or len(line.split()) > HEADLINE_MAX_WORDS or line[-1] in ".!?;:,\"\u201d\u2019'":
-            return block  # the first paragraph of prose: what came before it was the headline block
+            # the first paragraph that is no headline: if it is prose, what came before it was the headline
+            # block; if not (a table of figures, a list), the page has no headline block of this kind
+            paragraph = " ".join(lines[k:end])
+            return block if len(paragraph.split()) >= 12 and any(c in paragraph for c in ".!?") else []
         block.append(k)
+        if len(block) > HEADLINE_MAX_LINES:  # a list or a table of figures, not a headline block
+            return []
         k = end
     return []
 
