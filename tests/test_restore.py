@@ -314,10 +314,10 @@ def test_quotation_state_runs_over_sentences_and_ends_at_a_line_break():
 def test_words_after_a_quote_that_closes_in_a_later_sentence_get_the_ordinary_prior(restorer):
     doc = Document("\u201cWe won. It was good,\u201d officials stated.")
     tokens = doc.tokens()
-    from unspin.restore import _marks, caps_lines
+    from unspin.restore import _marks, kept_lines
 
     a, b = 4, len(tokens)  # the second sentence: It was good, " officials stated .
-    priors = restorer._priors(caps_lines(doc.text), _marks(tokens, doc.text, sentences(tokens, doc.text)),
+    priors = restorer._priors(kept_lines(doc.text), _marks(tokens, doc.text, sentences(tokens, doc.text)),
                               tokens, (a, b))
     by_word = {t.text: p for t, p in zip(tokens[a:b], priors)}
     assert by_word["good"] == restorer.config.quote_prior
@@ -327,10 +327,10 @@ def test_words_after_a_quote_that_closes_in_a_later_sentence_get_the_ordinary_pr
 def test_a_capital_after_a_closing_quote_is_a_name_but_after_an_opening_one_starts_a_sentence(restorer):
     doc = Document("\u201cWe won,\u201d Young stated. \u201cBattle on,\u201d he stated.")
     tokens = doc.tokens()
-    from unspin.restore import _marks, caps_lines
+    from unspin.restore import _marks, kept_lines
 
     marks = _marks(tokens, doc.text, sentences(tokens, doc.text))
-    priors = restorer._priors(caps_lines(doc.text), marks, tokens, (0, len(tokens)))
+    priors = restorer._priors(kept_lines(doc.text), marks, tokens, (0, len(tokens)))
     by_word = {t.text: p for t, p in zip(tokens, priors)}
     assert by_word["Young"] == restorer.config.name_prior  # after the closing mark: a name
     assert by_word["Battle"] == restorer.config.quote_prior  # after the opening mark: quoted, not a name
@@ -338,7 +338,7 @@ def test_a_capital_after_a_closing_quote_is_a_name_but_after_an_opening_one_star
     # a closing quote after a full stop ends the sentence: the next capital starts one
     doc = Document("\u201cWe won.\u201d Officials stated it.")
     tokens = doc.tokens()
-    priors = restorer._priors(caps_lines(doc.text), _marks(tokens, doc.text, sentences(tokens, doc.text)),
+    priors = restorer._priors(kept_lines(doc.text), _marks(tokens, doc.text, sentences(tokens, doc.text)),
                               tokens, (0, len(tokens)))
     assert dict(zip((t.text for t in tokens), priors))["Officials"] == restorer.config.swap_prior
 

@@ -258,7 +258,7 @@ HEADLINE_MAX_WORDS = 20
 HEADLINE_MAX_LINES = 3  # a title, the same title again, a dateline or byline
 
 
-def caps_lines(text: str) -> tuple[list[int], list[bool]]:
+def kept_lines(text: str) -> tuple[list[int], list[bool]]:
     """Start offsets of the lines of ``text`` and whether each is a line spinners leave alone: an ALL-CAPS
     line (a headline or a banner), or a line of the headline block that opens a page (real spun pages keep
     their headlines, even where the body is spun throughout). Computed once per document: per sentence it
@@ -362,7 +362,7 @@ def _marks(tokens: list[Token], text: str, sents: list[tuple[int, int]]) -> tupl
     return quoted, name_tokens(tokens, sents, quoted)
 
 
-def _line_is_caps(lines: tuple[list[int], list[bool]], pos: int) -> bool:
+def _line_is_kept(lines: tuple[list[int], list[bool]], pos: int) -> bool:
     starts, flags = lines
     return flags[bisect.bisect_right(starts, pos) - 1]
 
@@ -480,12 +480,12 @@ class Restorer:
         ``quoted_tokens`` and ``name_tokens``."""
         cfg = self.config
         a, b = sent
-        caps_line = _line_is_caps(lines, tokens[a].start)
+        kept_line = _line_is_kept(lines, tokens[a].start)
         quoted, named = marks
         priors = []
         for i in range(a, b):
             t = tokens[i]
-            if caps_line:
+            if kept_line:
                 priors.append(0.0)
             elif digits and t.norm in _DIGITS:  # lone small digits, once a text is judged spun: digit_prior
                 priors.append(cfg.digit_prior)
@@ -702,7 +702,7 @@ class Restorer:
         sents = sentences(tokens, doc.text)
         forms = self.lm_words(tokens, sents)
         # where the text's lines, quotations and names are: the same for every pass over this text
-        layout = (caps_lines(doc.text), _marks(tokens, doc.text, sents))
+        layout = (kept_lines(doc.text), _marks(tokens, doc.text, sents))
         if word_priors is not None:  # a per-word prior is known: one pass with it
             return self._pass(doc.text, tokens, sents, forms, layout, 1.0, cfg.beam, suspects=suspects,
                               word_priors=word_priors, evidence=evidence, digits=digits is not False)
@@ -748,7 +748,7 @@ class Restorer:
         lengths = sorted({k.count(" ") + 1 for k in confident})
         added: list[Substitution] = []
         sents = sentences(tokens, doc.text)
-        lines, marks = caps_lines(doc.text), _marks(tokens, doc.text, sents)
+        lines, marks = kept_lines(doc.text), _marks(tokens, doc.text, sents)
         forms = self.lm_words(tokens, sents)
         for a, b in sents:
             priors = None
@@ -800,14 +800,14 @@ class Restorer:
         tokens = doc.tokens()
         subs = sorted(previous.substitutions, key=lambda s: s.start)
         starts, by_token, covered = _substitution_index(tokens, subs)
-        lines = caps_lines(doc.text)
+        lines = kept_lines(doc.text)
         sents = sentences(tokens, doc.text)
         forms: list[str] | None = None
         added: list[Substitution] = []
         q = cfg.name_swap_prior
         for a, b in sents:
             runs = [(i, j) for i, j in title_runs(tokens, a, b)
-                    if not covered.intersection(range(i, j)) and not _line_is_caps(lines, tokens[i].start)]
+                    if not covered.intersection(range(i, j)) and not _line_is_kept(lines, tokens[i].start)]
             for i, j in runs:
                 words = [t.norm for t in tokens[i:j]]
                 # a word inside a known name of two or more words (the whole run or part of it) is real
