@@ -46,7 +46,7 @@ def test_bench_cli_prints_throughput_in_one_process_and_as_check_runs_a_batch(mo
     from unspin.cli import cli
 
     fake = {"date": "2026-11-29", "machine": "test", "split": "test",
-            "throughput": {"documents": 100, "words": 23166, "seconds": 17.9, "words_per_second": 1296,
+            "throughput": {"documents": 572, "words": 23166, "seconds": 17.9, "words_per_second": 1296,
                            "peak_rss_mb": 522, "jobs": {"jobs": 2, "seconds": 11.2, "words_per_second": 2068},
                            "after_first_docs": {"documents": 472, "words": 115550, "words_per_second": 2150}}}
     monkeypatch.setattr(bench, "run", lambda *a, **k: fake)

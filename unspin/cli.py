@@ -514,7 +514,8 @@ def bench(shared, split, only, docs, pack, source_index, json_out, neural):
                       f"({tp['documents']} docs), peak RSS {tp['peak_rss_mb']} MB")
         if "after_first_docs" in tp:
             warm = tp["after_first_docs"]
-            console.print(f"  the {warm['documents']} documents after the first 100 (a long batch: look-ups cached): "
+            console.print(f"  the {warm['documents']} documents after the first {tp['documents'] - warm['documents']} "
+                          "(a long batch: look-ups cached): "
                           f"{warm['words_per_second']} words/s", soft_wrap=True)
         if "jobs" in tp:
             console.print(f"the same batch as `unspin check` runs it (--jobs auto: {tp['jobs']['jobs']} workers, "
